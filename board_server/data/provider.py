@@ -1,0 +1,86 @@
+"""The narrow interface every dashboard plugin reads through. Plugins never open files.
+
+The implementation (the logdir loader in this package) discovers runs, tails event files,
+normalizes every writer's forms (TF1, TF2/Keras, tensorboardX, PyTorch, ours) and keeps:
+scalars as columnar numpy arrays at full resolution, histograms as [k, 3] bucket arrays,
+blobs (images, audio) as references into the event files read on demand, text and graphs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    name: str  # path relative to the logdir, "/"-separated; "." for the logdir itself
+    start_time: float | None  # wall time of the run's first event, if any
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    display_name: str
+    description: str
+    plugin: str  # "scalars", "histograms", "images", "audio", "text", "graphs", ...
+    last_step: int | None = None
+    samples: int = 1  # for blob sequences: the largest number of blobs in one step
+
+
+@dataclass
+class ScalarSeries:
+    steps: np.ndarray  # int64
+    wall_times: np.ndarray  # float64
+    values: np.ndarray  # float64 (float32 inputs widened exactly)
+
+
+@dataclass(frozen=True)
+class HistogramPoint:
+    wall_time: float
+    step: int
+    buckets: np.ndarray  # float64 [k, 3]: left edge, right edge, count
+
+
+@dataclass(frozen=True)
+class BlobSequencePoint:
+    wall_time: float
+    step: int
+    count: int  # blobs at this step
+    width: int | None = None  # for images, when known without decoding
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class TextPoint:
+    wall_time: float
+    step: int
+    shape: tuple[int, ...]
+    strings: list[str]
+
+
+class DataProvider(Protocol):
+    def runs(self) -> list[RunInfo]: ...
+
+    def loading_status(self) -> dict:
+        """{"runs_found": int, "runs_loaded": int, "done": bool}, for the page's loading bar."""
+
+    def tags(self, plugin: str) -> dict[str, dict[str, TagInfo]]:
+        """run -> tag -> info, for the tags of one plugin kind."""
+
+    def scalars(self, run: str, tag: str) -> ScalarSeries | None: ...
+
+    def histograms(self, run: str, tag: str) -> list[HistogramPoint] | None: ...
+
+    def blob_sequence(self, run: str, tag: str) -> list[BlobSequencePoint] | None: ...
+
+    def read_blob(self, run: str, tag: str, index: int, sample: int) -> bytes | None:
+        """Bytes of blob `sample` at the `index`-th step of a blob sequence; read from disk."""
+
+    def text(self, run: str, tag: str) -> list[TextPoint] | None: ...
+
+    def graph(self, run: str) -> bytes | None:
+        """The run's serialized GraphDef (from Event.graph_def or meta_graph_def), if any."""
+
+    def run_metadata(self, run: str, tag: str) -> bytes | None:
+        """Serialized RunMetadata of a tagged_run_metadata event or a graph_run_metadata summary."""
