@@ -83,4 +83,11 @@ class DataProvider(Protocol):
         """The run's serialized GraphDef (from Event.graph_def or meta_graph_def), if any."""
 
     def run_metadata(self, run: str, tag: str) -> bytes | None:
-        """Serialized RunMetadata of a tagged_run_metadata event or a graph_run_metadata summary."""
+        """Serialized RunMetadata of a tagged_run_metadata event or a graph_run_metadata summary.
+
+        Tags come from tags("run_metadata") (tagged_run_metadata events) and
+        tags("graph_run_metadata_graph") / tags("graph_run_metadata") (TF2 trace_export).
+        """
+
+    def keras_model(self, run: str, tag: str) -> str | None:
+        """The model config JSON of a `graph_keras_model` summary (tags("graph_keras_model"))."""

@@ -1,0 +1,9 @@
+"""Dashboards. Each module here is one plugin, a thin Flask blueprint over the DataProvider.
+
+A plugin module exposes:
+    NAME: str                                   # used in /data/plugin/<NAME>/... and static/<NAME>.js
+    def create_blueprint(provider) -> flask.Blueprint   # routes relative to /data/plugin/<NAME>
+    def is_active(provider) -> bool             # has this logdir any data for it?
+The app factory registers the modules listed here, in this (tab) order.
+"""
+PLUGIN_MODULES = ["scalars", "histograms", "distributions", "images", "graphs"]

@@ -1,0 +1,133 @@
+"""Shared test fixtures: the reference logdirs, a real `board` server process, a real browser.
+
+- `FIXTURES`: logdirs written by real TensorFlow / tensorboardX / PyTorch (copied from shared/),
+  each with `expected.json` as read back by real TensorBoard.
+- `serve(logdir, *flags)`: starts `python -m board_server --logdir ... --port 0` as a child
+  process, waits for the URL it prints, yields it, and stops the server.
+- `browser` / `page`: headless Chromium through Playwright (Debian's /usr/bin/chromium, no
+  download). A page records console errors and dialogs; tests assert both are empty.
+  Screenshots go to test-artifacts/.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "data" / "fixtures"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("BOARD_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+
+
+def expected(fixture: str) -> dict:
+    """The expected.json of a reference logdir (what real TensorBoard read from it)."""
+    return json.loads((FIXTURES / fixture / "expected.json").read_text())
+
+
+@contextlib.contextmanager
+def serve(logdir, *flags: str, timeout: float = 60.0):
+    """Run the real CLI on a free port; yield its base URL (ends with '/')."""
+    cmd = [sys.executable, "-u", "-m", "board_server", "--logdir", str(logdir), "--port", "0", *flags]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    lines: list[str] = []
+    try:
+        url = None
+        deadline = time.monotonic() + timeout
+        while url is None:
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError("board exited before serving:\n" + "".join(lines))
+            lines.append(line)
+            m = re.search(r"(http://[^\s]+/)", line)
+            if m:
+                url = m.group(1)
+            if time.monotonic() > deadline:
+                raise RuntimeError("board did not print its URL:\n" + "".join(lines))
+        while True:  # wait until it answers
+            try:
+                urllib.request.urlopen(url + "data/runs", timeout=5).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        with contextlib.suppress(Exception):
+            proc.stdout.close()
+
+
+def get_json(url: str):
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return json.loads(r.read().decode("utf-8"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page that records console errors, page errors, dialogs and off-host requests."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    pg.console_errors = []
+    pg.dialogs = []
+    pg.requested_hosts = set()
+    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+
+    def on_dialog(d):
+        pg.dialogs.append(d.message)
+        d.dismiss()
+
+    pg.on("dialog", on_dialog)
+    pg.on("request", lambda r: pg.requested_hosts.add(re.sub(r"^\w+://([^/]+).*$", r"\1", r.url)))
+    yield pg
+    ctx.close()
+
+
+def screenshot(pg, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    pg.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@pytest.fixture
+def tmp_logdir(tmp_path):
+    d = tmp_path / "logs"
+    d.mkdir()
+    return d
+
+
+def copy_fixture(name: str, dest: Path) -> Path:
+    target = dest / name
+    shutil.copytree(FIXTURES / name, target)
+    return target
