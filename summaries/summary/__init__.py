@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-from summaries.summary.file_writer import FileWriter
+from summaries.summary.file_writer import FileWriter  # noqa: F401
 
 _GRAPH_OPS = {"scalar", "histogram", "image", "text", "audio", "merge", "merge_all", "tensor_summary"}
 

@@ -1,0 +1,175 @@
+"""Pure functions from numpy values to `Summary` protos, in the forms TensorFlow 1 writes.
+
+No I/O and no engine: the FileWriter, the SummaryWriter and the engine's graph-mode summary ops
+all build their summaries here.
+"""
+from __future__ import annotations
+
+import io
+import numbers
+import wave
+
+import numpy as np
+
+from summaries.proto import DataType, HistogramProto, Summary, SummaryMetadata, TensorProto
+from summaries.proto.plugins_pb2 import TextPluginData
+from summaries.summary.histogram import tf1_histogram
+from summaries.summary.png import encode_png
+
+__all__ = ["scalar", "histogram", "histogram_from_bins", "image", "text", "audio", "to_numpy", "scalar_value",
+           "float_image_to_uint8"]
+
+
+def to_numpy(value) -> np.ndarray:
+    """numpy view of a number, list, numpy array or anything with `__array__` (e.g. a torch tensor).
+
+    A torch tensor that requires grad or lives on a GPU is detached/copied through its own methods,
+    without importing torch.
+    """
+    if hasattr(value, "detach") and hasattr(value, "cpu"):
+        value = value.detach().cpu()
+    return np.asarray(value)
+
+
+def scalar_value(tag: str, value) -> float:
+    """`value` as a Python float, or TypeError naming the tag."""
+    if isinstance(value, (float, int)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"scalar summary {tag!r}: expected a number, got {type(value).__name__} {value!r:.40}")
+    try:
+        arr = to_numpy(value)
+    except Exception as e:
+        raise TypeError(f"scalar summary {tag!r}: expected a number, got {type(value).__name__}") from e
+    if arr.size != 1 or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise TypeError(f"scalar summary {tag!r}: expected a single number, got {type(value).__name__} "
+                        f"of dtype {arr.dtype} and shape {arr.shape}")
+    return float(arr.reshape(()))
+
+
+def scalar(tag: str, value) -> Summary:
+    """A TF1 scalar: `simple_value` (float32)."""
+    return Summary(value=[Summary.Value(tag=tag, simple_value=scalar_value(tag, value))])
+
+
+def _finite_values(tag: str, values) -> np.ndarray:
+    arr = to_numpy(values)
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise TypeError(f"histogram summary {tag!r}: expected numbers, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    if not np.isfinite(arr).all():
+        kind = "NaN" if np.isnan(arr).any() else "Infinity"
+        raise ValueError(f"{kind} in summary histogram for: {tag}")  # TensorFlow's own message
+    return arr
+
+
+def histogram(tag: str, values) -> Summary:
+    """A TF1 histogram (HistogramProto with TensorFlow's default buckets, bucket for bucket)."""
+    return Summary(value=[Summary.Value(tag=tag, histo=tf1_histogram(_finite_values(tag, values)))])
+
+
+def histogram_from_bins(tag: str, values, bins="tensorflow", max_bins: int | None = None) -> Summary:
+    """A histogram with numpy-style `bins` (an int, an edge array or a numpy rule name like 'auto');
+    bins='tensorflow' gives TensorFlow's default buckets."""
+    v = _finite_values(tag, values).ravel()
+    if isinstance(bins, str) and bins == "tensorflow":
+        return histogram(tag, v)
+    if v.size == 0:
+        return Summary(value=[Summary.Value(tag=tag, histo=tf1_histogram(v))])
+    counts, edges = np.histogram(v, bins=bins)
+    if max_bins is not None and counts.size > max_bins:
+        counts, edges = np.histogram(v, bins=int(max_bins))
+    # Trim empty buckets at both ends; the left edge stays as a first limit with count 0, as
+    # tensorboardX writes it, so readers recover each bucket's left edge.
+    nz = np.flatnonzero(counts)
+    start, end = (nz[0], nz[-1] + 1) if nz.size else (0, counts.size)
+    histo = HistogramProto(min=float(v.min()), max=float(v.max()), num=float(v.size), sum=float(v.sum()),
+                           sum_squares=float(np.dot(v, v)))
+    histo.bucket_limit.extend(edges[start:end + 1].astype(np.float64).tolist())
+    histo.bucket.extend([0.0, *counts[start:end].astype(np.float64).tolist()])
+    return Summary(value=[Summary.Value(tag=tag, histo=histo)])
+
+
+def float_image_to_uint8(image: np.ndarray) -> np.ndarray:
+    """TF1's float image rule, per image: all >= 0 -> scale so the max is 255; any negative -> scale
+    by the largest magnitude to 127 and center 0 at 128. Non-finite pixels become red."""
+    img = image.astype(np.float32)
+    finite = np.isfinite(img)
+    vals = img[finite]
+    lo = float(vals.min()) if vals.size else 0.0
+    hi = float(vals.max()) if vals.size else 0.0
+    if lo < 0:
+        peak = max(-lo, hi)
+        scale, offset = (127.0 / peak if peak >= 1e-6 else 0.0), 128.0
+    else:
+        scale, offset = (255.0 / hi if hi >= 1e-6 else 0.0), 0.0
+    out = np.where(finite, img * np.float32(scale) + np.float32(offset), 0).astype(np.uint8)
+    bad = ~finite.all(axis=-1)
+    if bad.any():
+        out[bad] = np.array([255, 0, 0, 255], dtype=np.uint8)[: out.shape[-1]]
+    return out
+
+
+def _blob_tags(tag: str, kind: str, count: int, max_outputs: int) -> list[str]:
+    """TF1 naming: `tag/image` when max_outputs == 1, else `tag/image/0`, `tag/image/1`, ..."""
+    if max_outputs == 1:
+        return [f"{tag}/{kind}"][:count]
+    return [f"{tag}/{kind}/{i}" for i in range(count)]
+
+
+def image(tag: str, images, max_outputs: int = 3) -> Summary:
+    """TF1 image summary of an NHWC batch (C = 1, 3 or 4): uint8 as is, floats rescaled like TF1."""
+    arr = to_numpy(images)
+    if arr.ndim != 4 or arr.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"image summary {tag!r}: expected a [batch, height, width, channels] array with "
+                         f"1, 3 or 4 channels, got shape {tuple(arr.shape)}")
+    count = min(arr.shape[0], max(0, int(max_outputs)))
+    values = []
+    for name, img in zip(_blob_tags(tag, "image", count, max_outputs), arr[:count]):
+        pixels = img if img.dtype == np.uint8 else float_image_to_uint8(img)
+        h, w, c = pixels.shape
+        values.append(Summary.Value(tag=name, image=Summary.Image(
+            height=h, width=w, colorspace=c, encoded_image_string=encode_png(pixels))))
+    return Summary(value=values)
+
+
+def _text_tensor(text) -> TensorProto:
+    arr = np.asarray(text, dtype=object)
+    proto = TensorProto(dtype=DataType.DT_STRING)
+    for d in arr.shape:
+        proto.tensor_shape.dim.add(size=d)
+    proto.string_val.extend(s if isinstance(s, bytes) else str(s).encode("utf-8") for s in arr.ravel())
+    return proto
+
+
+def text(tag: str, text) -> Summary:
+    """A text summary (string tensor of any rank, plugin `text`), as TF and TensorBoard write it."""
+    metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(
+        plugin_name="text", content=TextPluginData(version=0).SerializeToString()))
+    return Summary(value=[Summary.Value(tag=tag, metadata=metadata, tensor=_text_tensor(text))])
+
+
+def _wav(clip: np.ndarray, sample_rate: int) -> bytes:
+    pcm = (np.clip(clip, -1.0, 1.0) * 32767).astype("<i2")
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(pcm.shape[1])
+        w.setsampwidth(2)
+        w.setframerate(int(sample_rate))
+        w.writeframes(pcm.tobytes())
+    return buf.getvalue()
+
+
+def audio(tag: str, audio, sample_rate: numbers.Real, max_outputs: int = 3) -> Summary:
+    """TF1 audio summary: [batch, frames] or [batch, frames, channels] floats in [-1, 1] -> 16-bit WAV."""
+    arr = to_numpy(audio).astype(np.float32)
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    if arr.ndim != 3:
+        raise ValueError(f"audio summary {tag!r}: expected [batch, frames(, channels)], got shape {arr.shape}")
+    count = min(arr.shape[0], max(0, int(max_outputs)))
+    values = [Summary.Value(tag=name, audio=Summary.Audio(
+        sample_rate=float(sample_rate), num_channels=clip.shape[1], length_frames=clip.shape[0],
+        encoded_audio_string=_wav(clip, sample_rate), content_type="audio/wav"))
+        for name, clip in zip(_blob_tags(tag, "audio", count, max_outputs), arr[:count])]
+    return Summary(value=values)

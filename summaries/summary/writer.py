@@ -1,0 +1,169 @@
+"""`SummaryWriter`: a drop-in for the common methods of tensorboardX's / torch.utils.tensorboard's writer.
+
+Same argument names and defaults. Values may be Python numbers, numpy arrays or anything with
+`__array__` (a torch tensor), and torch is never imported.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import time
+from datetime import datetime
+
+import numpy as np
+
+from summaries.proto import DataType, Event, SessionLog, Summary, SummaryMetadata, TensorProto
+from summaries.summary import builders
+from summaries.summary.file_writer import FileWriter, graph_def_bytes
+
+
+def _default_logdir(comment: str) -> str:
+    stamp = datetime.now().strftime("%b%d_%H-%M-%S")
+    return os.path.join("runs", f"{stamp}_{socket.gethostname()}{comment}")
+
+
+def _to_hwc(tag: str, img: np.ndarray, dataformats: str) -> np.ndarray:
+    """An image in `dataformats` (CHW, HWC, HW, ...) as HWC, as tensorboardX converts it."""
+    fmt = dataformats.upper()
+    if img.ndim != len(fmt) or sorted(fmt) not in (sorted("CHW"), sorted("HW")):
+        raise ValueError(f"image {tag!r}: shape {tuple(img.shape)} does not match dataformats {dataformats!r}")
+    if fmt.find("C") < 0:
+        img = img[..., None]
+        fmt += "C"
+    img = np.transpose(img, [fmt.index(c) for c in "HWC"])
+    if img.shape[2] == 1:
+        img = np.repeat(img, 3, axis=2)  # tensorboardX shows grayscale as RGB
+    if img.shape[2] not in (3, 4):
+        raise ValueError(f"image {tag!r}: expected 1, 3 or 4 channels, got shape {tuple(img.shape)} "
+                         f"in {dataformats!r}")
+    return img
+
+
+def _grid(tag: str, images: np.ndarray, dataformats: str, ncols: int = 8) -> np.ndarray:
+    """A batch (NCHW, NHWC, ...) as one HWC image, rows of up to `ncols` images, like tensorboardX."""
+    fmt = dataformats.upper()
+    if images.ndim != len(fmt) or "N" not in fmt:
+        raise ValueError(f"images {tag!r}: shape {tuple(images.shape)} does not match dataformats {dataformats!r}")
+    n_axis = fmt.index("N")
+    frames = [_to_hwc(tag, np.take(images, i, axis=n_axis), fmt.replace("N", "")) for i in range(images.shape[n_axis])]
+    if not frames:
+        raise ValueError(f"images {tag!r}: empty batch")
+    h, w, c = frames[0].shape
+    cols = min(len(frames), ncols)
+    rows = -(-len(frames) // cols)
+    canvas = np.zeros((h * rows, w * cols, c), dtype=frames[0].dtype)
+    for i, frame in enumerate(frames):
+        r, k = divmod(i, cols)
+        canvas[r * h:(r + 1) * h, k * w:(k + 1) * w] = frame
+    return canvas
+
+
+def _as_uint8(img: np.ndarray) -> np.ndarray:
+    """tensorboardX's rule: uint8 as is, anything else is taken to be in [0, 1] and scaled by 255."""
+    if img.dtype == np.uint8:
+        return img
+    return (img.astype(np.float32) * 255).clip(0, 255).astype(np.uint8)
+
+
+class SummaryWriter:
+    """Writes scalars, histograms, images, text and graphs for TensorBoard (or board) to `log_dir`."""
+
+    def __init__(self, log_dir: str | os.PathLike | None = None, comment: str = "", purge_step: int | None = None,
+                 max_queue: int = 10, flush_secs: float = 120, filename_suffix: str = "", **_ignored):
+        self.logdir = os.fspath(log_dir) if log_dir is not None else _default_logdir(comment)
+        self._options = dict(max_queue=max_queue, flush_secs=flush_secs, filename_suffix=filename_suffix)
+        self.file_writer = FileWriter(self.logdir, **self._options)
+        self.all_writers = {self.logdir: self.file_writer}
+        if purge_step is not None:  # readers drop what a crashed run wrote at or after purge_step
+            self.file_writer.add_session_log(SessionLog(status=SessionLog.START), purge_step)
+
+    def get_logdir(self) -> str:
+        return self.logdir
+
+    def _summary(self, summary: Summary, global_step, walltime, writer: FileWriter | None = None) -> None:
+        (writer or self.file_writer).add_summary(summary, None if global_step is None else int(global_step),
+                                                 walltime)
+
+    def add_scalar(self, tag: str, scalar_value, global_step: int | None = None, walltime: float | None = None,
+                   new_style: bool = False, double_precision: bool = False) -> None:
+        """One point of a scalar series; `new_style` writes TF2's tensor form (plugin `scalars`)."""
+        value = builders.scalar_value(tag, scalar_value)
+        step = None if global_step is None else int(global_step)
+        if not new_style:
+            self.file_writer.add_scalar_fast(tag, value, step, walltime)
+            return
+        dtype = DataType.DT_DOUBLE if double_precision else DataType.DT_FLOAT
+        tensor = TensorProto(dtype=dtype, double_val=[value]) if double_precision else TensorProto(
+            dtype=dtype, float_val=[value])
+        metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="scalars"))
+        self._summary(Summary(value=[Summary.Value(tag=tag, tensor=tensor, metadata=metadata)]), step, walltime)
+
+    def add_scalars(self, main_tag: str, tag_scalar_dict: dict, global_step: int | None = None,
+                    walltime: float | None = None) -> None:
+        """Several series on one chart: each key becomes the run `<log_dir>/<main_tag>/<key>` with tag `main_tag`."""
+        walltime = time.time() if walltime is None else walltime
+        for key, value in tag_scalar_dict.items():
+            path = os.path.join(self.logdir, main_tag.replace("/", "_"), key)
+            writer = self.all_writers.get(path)
+            if writer is None:
+                writer = self.all_writers[path] = FileWriter(path, **self._options)
+            writer.add_scalar_fast(main_tag, builders.scalar_value(main_tag, value),
+                                   None if global_step is None else int(global_step), walltime)
+
+    def add_histogram(self, tag: str, values, global_step: int | None = None, bins="tensorflow",
+                      walltime: float | None = None, max_bins: int | None = None) -> None:
+        """A histogram of `values`: TensorFlow's buckets by default, or numpy `bins` ('auto', an int, edges)."""
+        self._summary(builders.histogram_from_bins(tag, values, bins, max_bins), global_step, walltime)
+
+    def add_image(self, tag: str, img_tensor, global_step: int | None = None, walltime: float | None = None,
+                  dataformats: str = "CHW") -> None:
+        """One image; uint8 as is, floats taken to be in [0, 1]."""
+        img = _as_uint8(_to_hwc(tag, builders.to_numpy(img_tensor), dataformats))
+        self._summary(self._image_summary(tag, img), global_step, walltime)
+
+    def add_images(self, tag: str, img_tensor, global_step: int | None = None, walltime: float | None = None,
+                   dataformats: str = "NCHW") -> None:
+        """A batch of images, tiled into one grid image as tensorboardX does."""
+        img = _as_uint8(_grid(tag, builders.to_numpy(img_tensor), dataformats))
+        self._summary(self._image_summary(tag, img), global_step, walltime)
+
+    @staticmethod
+    def _image_summary(tag: str, hwc: np.ndarray) -> Summary:
+        from summaries.summary.png import encode_png
+        h, w, c = hwc.shape
+        return Summary(value=[Summary.Value(tag=tag, image=Summary.Image(
+            height=h, width=w, colorspace=c, encoded_image_string=encode_png(np.ascontiguousarray(hwc))))])
+
+    def add_text(self, tag: str, text_string: str, global_step: int | None = None,
+                 walltime: float | None = None) -> None:
+        """Text (markdown) shown by the text dashboard."""
+        self._summary(builders.text(tag, [text_string]), global_step, walltime)
+
+    def add_audio(self, tag: str, snd_tensor, global_step: int | None = None, sample_rate: int = 44100,
+                  walltime: float | None = None) -> None:
+        """A mono or multi-channel clip of floats in [-1, 1]."""
+        clip = builders.to_numpy(snd_tensor).astype(np.float32)
+        summary = builders.audio(tag, clip.reshape(1, clip.shape[0], -1), sample_rate, max_outputs=1)
+        summary.value[0].tag = tag
+        self._summary(summary, global_step, walltime)
+
+    def add_graph(self, model, input_to_model=None, verbose: bool = False, **_ignored) -> None:
+        """A GraphDef (proto or bytes) or a Graph with `as_graph_def()`, e.g. our engine's `sess.graph`."""
+        if hasattr(model, "forward") and not hasattr(model, "as_graph_def"):
+            raise TypeError("add_graph: tracing a torch module needs torch itself (torch.utils.tensorboard); "
+                            "pass a GraphDef or an engine graph here")
+        self.file_writer.add_event(Event(wall_time=time.time(), graph_def=graph_def_bytes(model)))
+
+    def flush(self) -> None:
+        for writer in self.all_writers.values():
+            writer.flush()
+
+    def close(self) -> None:
+        for writer in self.all_writers.values():
+            writer.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

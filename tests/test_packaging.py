@@ -1,0 +1,22 @@
+"""The wheel ships what `board` needs at run time: the page's assets and the protos."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_wheel_contains_static_assets_and_protos(tmp_path):
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path), str(ROOT)],
+                   check=True, capture_output=True, timeout=300)
+    (wheel,) = tmp_path.glob("board-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    static = sorted(p.name for p in (ROOT / "static").iterdir() if p.is_file())
+    assert static, "static/ is empty"
+    missing = [n for n in static if f"board_server/static/{n}" not in names]
+    assert not missing, f"static assets missing from the wheel: {missing}"
+    assert {"summaries/proto/event.proto", "summaries/proto/event_pb2.py"} <= names
+    assert any(n.endswith("entry_points.txt") for n in names)
