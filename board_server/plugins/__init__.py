@@ -2,8 +2,9 @@
 
 A plugin module exposes:
     NAME: str                                   # used in /data/plugin/<NAME>/... and static/<NAME>.js
+    TAB_NAME: str                               # the tab's label
     def create_blueprint(provider) -> flask.Blueprint   # routes relative to /data/plugin/<NAME>
     def is_active(provider) -> bool             # has this logdir any data for it?
 The app factory registers the modules listed here, in this (tab) order.
 """
-PLUGIN_MODULES = ["scalars", "histograms", "distributions", "images", "graphs"]
+PLUGIN_MODULES = ["scalars"]  # grows as dashboards land: histograms, distributions, images, graphs

@@ -1,0 +1,110 @@
+"""Loading one run: its event files, read in name order, tailed incrementally.
+
+Only new bytes are read on each poll; an incomplete last record is held (re-read from its
+start) until it completes; a corrupt record is logged once with its file and offset and
+reading resumes at the next intact record.
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+from board_server.data.normalize import Normalizer
+from board_server.data.run_data import RunData
+from summaries.events.record import read_records
+
+log = logging.getLogger("board.data")
+CHUNK = 32 << 20  # bytes read per step, so a huge file never has to fit in memory at once
+
+
+def is_event_file(name: str) -> bool:
+    return "tfevents" in name
+
+
+class FileCursor:
+    """How far one event file has been read."""
+
+    __slots__ = ("path", "offset", "size_seen", "reported")
+
+    def __init__(self, path: str):
+        self.path = path
+        self.offset = 0
+        self.size_seen = -1
+        self.reported: set[int] = set()  # corruption offsets already logged
+
+
+class RunLoader:
+    """Reads a run directory's event files into a RunData."""
+
+    def __init__(self, name: str, directory: str):
+        self.name = name
+        self.directory = directory
+        self.data = RunData()
+        self.normalizer = Normalizer(self.data, name)
+        self.cursors: dict[str, FileCursor] = {}
+        self.corruptions: list[str] = []
+
+    def event_files(self) -> list[str]:
+        try:
+            names = sorted(n for n in os.listdir(self.directory) if is_event_file(n))
+        except OSError:
+            return []
+        return [os.path.join(self.directory, n) for n in names
+                if os.path.isfile(os.path.join(self.directory, n))]
+
+    def poll(self) -> int:
+        """Read whatever is new in the run's files; returns the number of records read."""
+        total = 0
+        for path in self.event_files():
+            cursor = self.cursors.get(path)
+            if cursor is None:
+                cursor = self.cursors[path] = FileCursor(path)
+            try:
+                size = os.path.getsize(path)
+                if size == cursor.size_seen:
+                    continue
+                if cursor.offset == 0:
+                    self.normalizer.start_file()
+                total += self._read_new(cursor, size)
+                cursor.size_seen = size
+            except OSError as e:  # deleted or unreadable under us: keep what we have
+                log.warning("%s: cannot read %s: %s", self.name, path, e)
+        for path in list(self.cursors):
+            if not os.path.exists(path):
+                del self.cursors[path]
+        return total
+
+    def _read_new(self, cursor: FileCursor, size: int) -> int:
+        count = 0
+        chunk = CHUNK
+        with open(cursor.path, "rb") as f:
+            while cursor.offset < size:
+                f.seek(cursor.offset)
+                buf = f.read(chunk)
+                if not buf:
+                    break
+                result = read_records(buf, 0, cursor.offset)
+                for bad in result.corruptions:
+                    if bad.offset not in cursor.reported:
+                        cursor.reported.add(bad.offset)
+                        message = f"{cursor.path}: {bad}; reading resumes at the next intact record"
+                        self.corruptions.append(message)
+                        log.warning("%s: %s", self.name, message)
+                ingest = self.normalizer.ingest
+                for offset, data in result.records:
+                    ingest(data, cursor.path, offset)
+                count += len(result.records)
+                progressed = result.next_offset > cursor.offset
+                cursor.offset = result.next_offset
+                if len(buf) < chunk:  # that was everything the file has now
+                    break
+                if not progressed:  # one record larger than the chunk: read more at once
+                    chunk *= 2
+        return count
+
+
+def load_run(name: str, directory: str) -> RunLoader:
+    """A fully loaded RunLoader (run in a worker process for the initial load)."""
+    loader = RunLoader(name, directory)
+    loader.poll()
+    return loader

@@ -1,0 +1,231 @@
+"""The DataProvider over one or more logdirs: run discovery, parallel first load, live reload.
+
+Every directory holding `*tfevents*` files is a run, named by its path relative to the logdir
+("." for the logdir itself; `name/...` under a `--logdir_spec` entry). The first load reads
+runs in parallel worker processes and serves each run as soon as it is in; afterwards a
+reload thread polls every run for new bytes, picks up new runs and drops vanished ones.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import struct
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from board_server.data.loader import RunLoader, is_event_file, load_run
+from board_server.data.provider import (BlobSequencePoint, HistogramPoint, RunInfo, ScalarSeries, TagInfo,
+                                        TextPoint)
+from board_server.data.run_data import BlobRef
+from summaries.events.record import FOOTER, HEADER, MAX_RECORD, masked_crc32c
+from summaries.proto import Event
+
+log = logging.getLogger("board.data")
+PARALLEL_MIN_BYTES = 8 << 20  # below this a first load is faster in-process than with workers
+
+
+class LogdirProvider:
+    """Implements board_server.data.provider.DataProvider."""
+
+    def __init__(self, logdirs: list[tuple[str, str]], reload_interval: float = 5.0, workers: int | None = None):
+        self.logdirs = [(prefix, os.path.abspath(os.path.expanduser(path))) for prefix, path in logdirs]
+        self.reload_interval = reload_interval
+        self.workers = workers or os.cpu_count() or 1
+        self._runs: dict[str, RunLoader] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._found: dict[str, str] = {}
+        self._first_load_done = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self) -> "LogdirProvider":
+        self._thread = threading.Thread(target=self._run_forever, name="board-reload", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def wait_loaded(self, timeout: float | None = None) -> bool:
+        return self._first_load_done.wait(timeout)
+
+    def _run_forever(self) -> None:
+        try:
+            self.reload(first=True)
+        except Exception:
+            log.exception("first load failed")
+        self._first_load_done.set()
+        while self.reload_interval > 0 and not self._stop.wait(self.reload_interval):
+            try:
+                self.reload()
+            except Exception:  # never let one bad reload stop the loop
+                log.exception("reload failed")
+
+    # -- discovery and loading -------------------------------------------------------------
+    def discover(self) -> dict[str, str]:
+        """run name -> directory, for every directory holding event files (symlinks are not followed)."""
+        found = {}
+        for prefix, root in self.logdirs:
+            if not os.path.isdir(root):
+                continue
+            for directory, dirs, files in os.walk(root):
+                dirs.sort()
+                if any(is_event_file(f) and not os.path.islink(os.path.join(directory, f)) for f in files):
+                    rel = os.path.relpath(directory, root).replace(os.sep, "/")
+                    name = rel if not prefix else (prefix if rel == "." else f"{prefix}/{rel}")
+                    found[name] = directory
+        return found
+
+    def reload(self, first: bool = False) -> None:
+        found = self.discover()
+        self._found = found
+        for name in [n for n in self._runs if n not in found]:
+            del self._runs[name]  # its directory no longer holds event files
+        new = [n for n in found if n not in self._runs]
+        if first and len(new) > 1 and self.workers > 1 and _total_size(found[n] for n in new) >= PARALLEL_MIN_BYTES:
+            self._load_parallel(new, found)
+        else:
+            for name in new:
+                self._install(load_run(name, found[name]))
+        for name, loader in list(self._runs.items()):
+            if name not in new:
+                with self._locks[name]:
+                    loader.poll()
+
+    def _install(self, loader: RunLoader) -> None:
+        self._locks.setdefault(loader.name, threading.Lock())
+        self._runs[loader.name] = loader
+
+    def _load_parallel(self, names: list[str], found: dict[str, str]) -> None:
+        # Biggest runs first so the workers finish together.
+        names = sorted(names, key=lambda n: -_total_size([found[n]]))
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(self.workers, len(names)), mp_context=context) as pool:
+            futures = {pool.submit(load_run, name, found[name]): name for name in names}
+            for future in as_completed(futures):
+                try:
+                    self._install(future.result())
+                except Exception as e:  # a worker died: load that run here instead
+                    log.warning("worker failed on run %s (%s); loading it in-process", futures[future], e)
+                    self._install(load_run(futures[future], found[futures[future]]))
+
+    # -- DataProvider ----------------------------------------------------------------------
+    def runs(self) -> list[RunInfo]:
+        return [RunInfo(name, loader.data.start_time) for name, loader in sorted(self._runs.items())]
+
+    def loading_status(self) -> dict:
+        return {"runs_found": len(self._found), "runs_loaded": len(self._runs),
+                "done": self._first_load_done.is_set()}
+
+    def corruptions(self) -> dict[str, list[str]]:
+        return {name: list(loader.corruptions) for name, loader in self._runs.items() if loader.corruptions}
+
+    def tags(self, plugin: str) -> dict[str, dict[str, TagInfo]]:
+        out = {}
+        for name, loader in sorted(self._runs.items()):
+            tags = loader.data.tag_info.get(plugin)
+            if tags:
+                out[name] = dict(tags)
+        return out
+
+    def _data(self, run: str):
+        loader = self._runs.get(run)
+        return (loader.data, self._locks[run]) if loader is not None else (None, None)
+
+    def scalars(self, run: str, tag: str) -> ScalarSeries | None:
+        data, lock = self._data(run)
+        if data is None or tag not in data.scalars:
+            return None
+        with lock:
+            return data.scalars[tag].series()
+
+    def histograms(self, run: str, tag: str) -> list[HistogramPoint] | None:
+        data, lock = self._data(run)
+        if data is None or tag not in data.histograms:
+            return None
+        with lock:
+            return list(data.histograms[tag])
+
+    def blob_sequence(self, run: str, tag: str) -> list[BlobSequencePoint] | None:
+        data, lock = self._data(run)
+        if data is None or tag not in data.blobs:
+            return None
+        with lock:
+            return [point for point, _ in data.blobs[tag]]
+
+    def read_blob(self, run: str, tag: str, index: int, sample: int) -> bytes | None:
+        data, lock = self._data(run)
+        if data is None or tag not in data.blobs:
+            return None
+        with lock:
+            points = data.blobs[tag]
+            if not 0 <= index < len(points):
+                return None
+            point, ref = points[index]
+        if not 0 <= sample < point.count:
+            return None
+        return _read_blob(ref, sample)
+
+    def text(self, run: str, tag: str) -> list[TextPoint] | None:
+        data, lock = self._data(run)
+        if data is None or tag not in data.text:
+            return None
+        with lock:
+            return list(data.text[tag])
+
+    def graph(self, run: str) -> bytes | None:
+        data, _ = self._data(run)
+        return data.graph if data is not None else None
+
+    def run_metadata(self, run: str, tag: str) -> bytes | None:
+        data, _ = self._data(run)
+        return data.run_metadata.get(tag) if data is not None else None
+
+    def keras_model(self, run: str, tag: str) -> str | None:
+        data, _ = self._data(run)
+        return data.keras_models.get(tag) if data is not None else None
+
+
+def _total_size(directories) -> int:
+    total = 0
+    for directory in directories:
+        try:
+            total += sum(e.stat().st_size for e in os.scandir(directory) if is_event_file(e.name) and e.is_file())
+        except OSError:
+            pass
+    return total
+
+
+def _read_blob(ref: BlobRef, sample: int) -> bytes | None:
+    """Re-read one record by offset, check both CRCs, and pull out the blob."""
+    try:
+        with open(ref.path, "rb") as f:
+            f.seek(ref.offset)
+            header = f.read(HEADER)
+            if len(header) < HEADER:
+                return None
+            (length,) = struct.unpack("<Q", header[:8])
+            if struct.unpack("<I", header[8:])[0] != masked_crc32c(header[:8]) or length > MAX_RECORD:
+                return None
+            body = f.read(length + FOOTER)
+    except OSError:
+        return None
+    if len(body) < length + FOOTER:
+        return None
+    payload = body[:length]
+    if struct.unpack("<I", body[length:])[0] != masked_crc32c(payload):
+        return None
+    values = Event.FromString(payload).summary.value
+    if ref.value_index >= len(values):
+        return None
+    value = values[ref.value_index]
+    if ref.kind == "image":
+        return value.image.encoded_image_string
+    if ref.kind == "audio":
+        return value.audio.encoded_audio_string
+    strings = value.tensor.string_val
+    index = sample + 2 if ref.kind == "image_tensor" else sample * 2  # [w, h, png...] or [k, 2] (wav, label)
+    return strings[index] if index < len(strings) else None

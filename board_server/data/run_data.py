@@ -1,0 +1,125 @@
+"""Everything one run holds in memory, by kind and tag, with TensorBoard's purge rules.
+
+Scalars are columnar (numpy arrays of step, wall time, value, consolidated on read);
+histograms are [k, 3] arrays; images and audio are *references* into the event files
+(read on demand, never kept); graphs and run metadata are kept as bytes.
+Plain data only, so a worker process can build a RunData and hand it back pickled.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from board_server.data.provider import (BlobSequencePoint, HistogramPoint, ScalarSeries, TagInfo,
+                                        TextPoint)
+
+
+@dataclass(frozen=True)
+class BlobRef:
+    """Where the blobs of one step live: the event record, and which Summary.Value in it."""
+    path: str
+    offset: int  # of the record in the file
+    value_index: int
+    kind: str  # "image" / "audio" (TF1 protos), "image_tensor" / "audio_tensor" (TF2 string tensors)
+
+
+class ScalarColumn:
+    """One scalar series: appends go to lists, reads get consolidated numpy arrays."""
+
+    __slots__ = ("_steps", "_walls", "_values", "_pending", "_series")
+
+    def __init__(self):
+        self._steps = np.empty(0, np.int64)
+        self._walls = np.empty(0, np.float64)
+        self._values = np.empty(0, np.float64)
+        self._pending: list[tuple[int, float, float]] = []
+        self._series: ScalarSeries | None = None
+
+    def append(self, step: int, wall: float, value: float) -> None:
+        self._pending.append((step, wall, value))
+        self._series = None
+
+    def _consolidate(self) -> None:
+        if self._pending:
+            steps, walls, values = zip(*self._pending)
+            self._steps = np.concatenate([self._steps, np.array(steps, np.int64)])
+            self._walls = np.concatenate([self._walls, np.array(walls, np.float64)])
+            self._values = np.concatenate([self._values, np.array(values, np.float64)])
+            self._pending = []
+
+    def series(self) -> ScalarSeries:
+        if self._series is None:
+            self._consolidate()
+            self._series = ScalarSeries(self._steps, self._walls, self._values)
+        return self._series
+
+    def purge_from(self, step: int) -> int:
+        """Drop points with step >= `step`; returns how many."""
+        self._consolidate()
+        keep = self._steps < step
+        dropped = int(keep.size - keep.sum())
+        if dropped:
+            self._steps, self._walls, self._values = self._steps[keep], self._walls[keep], self._values[keep]
+            self._series = None
+        return dropped
+
+    def __len__(self) -> int:
+        return self._steps.size + len(self._pending)
+
+    def __getstate__(self):
+        self._consolidate()
+        return self._steps, self._walls, self._values
+
+    def __setstate__(self, state):
+        self._steps, self._walls, self._values = state
+        self._pending, self._series = [], None
+
+
+@dataclass
+class RunData:
+    """One run's data. `tag_info[plugin][tag]` says which tags exist for which dashboard."""
+    tag_info: dict[str, dict[str, TagInfo]] = field(default_factory=dict)
+    scalars: dict[str, ScalarColumn] = field(default_factory=dict)
+    histograms: dict[str, list[HistogramPoint]] = field(default_factory=dict)
+    blobs: dict[str, list[tuple[BlobSequencePoint, BlobRef]]] = field(default_factory=dict)
+    text: dict[str, list[TextPoint]] = field(default_factory=dict)
+    run_metadata: dict[str, bytes] = field(default_factory=dict)
+    keras_models: dict[str, str] = field(default_factory=dict)
+    graph: bytes | None = None
+    start_time: float | None = None
+    events: int = 0
+
+    def note_tag(self, plugin: str, tag: str, step: int, description: str = "", display_name: str = "",
+                 samples: int = 1) -> None:
+        tags = self.tag_info.setdefault(plugin, {})
+        info = tags.get(tag)
+        if info is None or (info.last_step or 0) < step or info.samples < samples:
+            tags[tag] = TagInfo(display_name=display_name or (info.display_name if info else tag),
+                                description=description or (info.description if info else ""),
+                                plugin=plugin, last_step=step, samples=max(samples, info.samples if info else 1))
+
+    def add_scalar(self, tag: str, step: int, wall: float, value: float) -> None:
+        column = self.scalars.get(tag)
+        if column is None:
+            column = self.scalars[tag] = ScalarColumn()
+            self.note_tag("scalars", tag, step)
+        column.append(step, wall, value)
+
+    def purge_from(self, step: int, tags=None) -> int:
+        """TensorBoard's orphan purge: drop everything at or after `step` (in `tags`, or all)."""
+        dropped = 0
+        for tag, column in self.scalars.items():
+            if tags is None or tag in tags:
+                dropped += column.purge_from(step)
+        for store in (self.histograms, self.blobs, self.text):
+            for tag, points in store.items():
+                if tags is None or tag in tags:
+                    kept = [p for p in points if _step_of(p) < step]
+                    dropped += len(points) - len(kept)
+                    points[:] = kept
+        return dropped
+
+
+def _step_of(point) -> int:
+    return point[0].step if isinstance(point, tuple) else point.step

@@ -1,0 +1,232 @@
+// Scalars dashboard: tag cards grouped by name scope, smoothing computed server-side on the full
+// series, extreme-keeping downsampling, STEP / RELATIVE / WALL axes, log scale, a sortable tooltip
+// listing every visible run, CSV/JSON downloads, expandable cards, zoom kept across reloads.
+import {debounce, decodeFloats, el, formatDuration, formatNumber, groupTags, nearestIndex, userRegex} from './util.js';
+
+const POINTS = 1000;
+const settings = {smoothing: 0.6, xAxis: 'step', logY: false, sort: 'descending', tagFilter: ''};
+
+export async function mount(container, ctx) {
+  let tagsByRun = {};
+  const cards = new Map(); // tag -> card state
+  const openGroups = new Set();
+  const groupsEl = el('div', {class: 'groups'});
+  const tagFilter = el('input', {class: 'filter tag-filter', type: 'search', placeholder: 'Filter tags (regex)',
+    'aria-label': 'Filter tags'});
+  const empty = el('p', {class: 'empty-state', hidden: true});
+  container.append(el('div', {class: 'toolbar'}, tagFilter), empty, groupsEl);
+  buildSettings(ctx.settings, () => redrawAll(), () => refetchAll());
+
+  tagFilter.addEventListener('input', debounce(() => { settings.tagFilter = tagFilter.value; render(); }, 150));
+
+  const observer = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      const card = [...cards.values()].find((c) => c.node === entry.target);
+      if (card) { card.visible = entry.isIntersecting; if (card.visible && card.stale) fetchCard(card); }
+    }
+  }, {rootMargin: '200px'});
+
+  function allTags() {
+    const tags = new Set();
+    for (const run of ctx.runs.selected()) for (const tag of Object.keys(tagsByRun[run] || {})) tags.add(tag);
+    return tags;
+  }
+
+  function render() {
+    const re = userRegex(settings.tagFilter);
+    tagFilter.classList.toggle('invalid', re === undefined);
+    const tags = [...allTags()].filter((t) => !re || re.test(t));
+    const groups = groupTags(tags);
+    empty.hidden = tags.length > 0;
+    empty.textContent = Object.keys(tagsByRun).length ? 'No scalar tags match the selected runs and filter.'
+      : 'No scalar data yet. Runs appear here as soon as their first scalar is written.';
+    if (openGroups.size === 0 && groups.size) [...groups.keys()].slice(0, 3).forEach((g) => openGroups.add(g));
+    const keep = new Set(tags);
+    for (const [tag, card] of cards) if (!keep.has(tag)) { observer.unobserve(card.node); cards.delete(tag); }
+    groupsEl.replaceChildren(...[...groups].map(([group, groupTagsList]) => renderGroup(group, groupTagsList)));
+  }
+
+  function renderGroup(group, tags) {
+    const open = openGroups.has(group) || settings.tagFilter !== '';
+    const header = el('button', {class: 'group-header', 'aria-expanded': String(open)},
+      el('span', {class: 'chevron', text: open ? '▾' : '▸'}), el('span', {class: 'group-name', text: group}),
+      el('span', {class: 'count', text: String(tags.length)}));
+    const body = el('div', {class: 'cards', hidden: !open});
+    header.addEventListener('click', () => {
+      if (openGroups.has(group)) openGroups.delete(group); else openGroups.add(group);
+      render();
+    });
+    if (open) for (const tag of tags) body.append(cardFor(tag).node);
+    return el('section', {class: 'group', dataset: {group}}, header, body);
+  }
+
+  function cardFor(tag) {
+    if (cards.has(tag)) return cards.get(tag);
+    const plot = el('div', {class: 'plot'});
+    const downloads = el('div', {class: 'downloads', hidden: true});
+    const expand = el('button', {class: 'icon-button', title: 'Expand to full width', 'aria-label': 'Expand',
+      text: '⤢'});
+    const dl = el('button', {class: 'icon-button', title: 'Download data', 'aria-label': 'Download', text: '↓'});
+    const node = el('div', {class: 'card', dataset: {tag}},
+      el('div', {class: 'card-header'}, el('span', {class: 'card-title', title: tag, text: tag}), dl, expand),
+      downloads, plot, el('div', {class: 'card-note'}));
+    const card = {tag, node, plot, downloads, data: null, stale: true, visible: false};
+    expand.addEventListener('click', () => {
+      node.classList.toggle('wide');
+      if (card.data) Plotly.Plots.resize(plot);
+    });
+    dl.addEventListener('click', () => { renderDownloads(card); downloads.hidden = !downloads.hidden; });
+    plot.addEventListener('mousemove', (e) => showTooltip(card, e));
+    plot.addEventListener('mouseleave', () => { ctx.tooltip.hidden = true; });
+    cards.set(tag, card);
+    observer.observe(node);
+    return card;
+  }
+
+  function renderDownloads(card) {
+    card.downloads.replaceChildren(...ctx.runs.selected().filter((r) => tagsByRun[r] && tagsByRun[r][card.tag])
+      .map((run) => el('div', {class: 'download-row'}, el('span', {class: 'run-name', text: run}),
+        el('a', {href: ctx.url('data/plugin/scalars/scalars', {run, tag: card.tag, format: 'csv'}),
+          download: `${run}_${card.tag}.csv`.replace(/[^\w.-]+/g, '_'), text: 'CSV'}),
+        el('a', {href: ctx.url('data/plugin/scalars/scalars', {run, tag: card.tag}),
+          download: `${run}_${card.tag}.json`.replace(/[^\w.-]+/g, '_'), text: 'JSON'}))));
+  }
+
+  async function fetchCard(card) {
+    card.stale = false;
+    const series = ctx.runs.selected().filter((r) => tagsByRun[r] && tagsByRun[r][card.tag])
+      .map((run) => ({run, tag: card.tag}));
+    if (!series.length) { card.data = []; draw(card); return; }
+    try {
+      const result = await ctx.api('data/plugin/scalars/batch', {series, points: POINTS, smoothing: settings.smoothing});
+      card.data = result.series.filter((s) => !s.missing).map((s) => ({
+        run: s.run, total: s.total, step: s.step, wall: s.wall,
+        value: decodeFloats(s.value), smoothed: decodeFloats(s.smoothed)}));
+      draw(card);
+    } catch (e) {
+      card.node.querySelector('.card-note').textContent = `Could not load: ${e.message}`;
+    }
+  }
+
+  function xValues(s) {
+    if (settings.xAxis === 'step') return s.step;
+    if (settings.xAxis === 'relative') {
+      const start = ctx.runs.startTime(s.run) ?? s.wall[0];
+      return s.wall.map((w) => (w - start) / 3600);
+    }
+    return s.wall.map((w) => new Date(w * 1000));
+  }
+
+  function draw(card) {
+    const traces = [];
+    const smoothing = settings.smoothing > 0;
+    for (const s of card.data) {
+      const color = ctx.runs.colorOf(s.run);
+      const x = xValues(s);
+      const finite = (v) => (Number.isFinite(v) ? v : null);
+      traces.push({x, y: s.value.map(finite), type: 'scatter', mode: 'lines', hoverinfo: 'none',
+        line: {color, width: smoothing ? 1 : 1.6}, opacity: smoothing ? 0.25 : 1, meta: {run: s.run, kind: 'raw'}});
+      if (smoothing) {
+        traces.push({x, y: s.smoothed.map(finite), type: 'scatter', mode: 'lines', hoverinfo: 'none',
+          line: {color, width: 1.8}, meta: {run: s.run, kind: 'smoothed'}});
+      }
+    }
+    const layout = {
+      uirevision: card.tag, margin: {l: 52, r: 12, t: 8, b: 36}, showlegend: false, hovermode: false,
+      paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)', font: {size: 11, color: '#444'},
+      xaxis: {type: settings.xAxis === 'wall' ? 'date' : 'linear', gridcolor: '#eee', zeroline: false,
+        title: {text: {step: 'step', relative: 'hours', wall: ''}[settings.xAxis], standoff: 4}},
+      yaxis: {type: settings.logY ? 'log' : 'linear', gridcolor: '#eee', zeroline: false, exponentformat: 'e'},
+    };
+    Plotly.react(card.plot, traces, layout, {displaylogo: false, responsive: true,
+      modeBarButtonsToRemove: ['lasso2d', 'select2d', 'toImage']});
+    const total = card.data.reduce((n, s) => n + s.total, 0);
+    const drawn = card.data.reduce((n, s) => n + s.step.length, 0);
+    card.node.querySelector('.card-note').textContent = total > drawn
+      ? `${drawn.toLocaleString()} of ${total.toLocaleString()} points drawn (every spike kept)` : '';
+  }
+
+  function showTooltip(card, event) {
+    const full = card.plot._fullLayout;
+    if (!card.data || !card.data.length || !full || !full.xaxis) return;
+    const box = card.plot.getBoundingClientRect();
+    const px = event.clientX - box.left - full.margin.l;
+    if (px < 0 || px > full.width - full.margin.l - full.margin.r) { ctx.tooltip.hidden = true; return; }
+    const xv = full.xaxis.p2c(px);
+    const rows = [];
+    for (const s of card.data) {
+      const xs = xValues(s).map((v) => (v instanceof Date ? v.getTime() : v));
+      const target = xv instanceof Date ? xv.getTime() : (typeof xv === 'string' ? Date.parse(xv) : xv);
+      const i = nearestIndex(xs, target);
+      if (i < 0) continue;
+      const start = ctx.runs.startTime(s.run) ?? s.wall[0];
+      rows.push({run: s.run, value: s.value[i], smoothed: s.smoothed[i], step: s.step[i],
+        wall: s.wall[i], relative: s.wall[i] - start, dist: Math.abs(xs[i] - target)});
+    }
+    const key = (r) => (settings.smoothing > 0 ? r.smoothed : r.value);
+    const order = {
+      descending: (a, b) => (key(b) > key(a) ? 1 : -1), ascending: (a, b) => (key(a) > key(b) ? 1 : -1),
+      nearest: (a, b) => a.dist - b.dist, name: (a, b) => (a.run < b.run ? -1 : 1)}[settings.sort];
+    rows.sort(order);
+    const head = el('tr', {}, ...['', 'Run', settings.smoothing > 0 ? 'Smoothed' : '', 'Value', 'Step',
+      'Relative'].filter((h, i) => i !== 2 || h).map((h) => el('th', {text: h})));
+    const body = rows.map((r) => {
+      const swatch = el('span', {class: 'swatch'});
+      swatch.style.background = ctx.runs.colorOf(r.run);
+      return el('tr', {}, el('td', {}, swatch), el('td', {class: 'run-name', text: r.run}),
+        settings.smoothing > 0 ? el('td', {text: formatNumber(r.smoothed)}) : null,
+        el('td', {text: formatNumber(r.value)}), el('td', {text: String(r.step)}),
+        el('td', {text: formatDuration(r.relative)}));
+    });
+    ctx.tooltip.replaceChildren(el('div', {class: 'tooltip-title', text: card.tag}), el('table', {}, head, ...body));
+    ctx.tooltip.hidden = false;
+    const left = Math.min(event.clientX + 16, window.innerWidth - ctx.tooltip.offsetWidth - 8);
+    ctx.tooltip.style.left = `${left}px`;
+    ctx.tooltip.style.top = `${Math.min(event.clientY + 16, window.innerHeight - ctx.tooltip.offsetHeight - 8)}px`;
+  }
+
+  function redrawAll() { for (const card of cards.values()) if (card.data) draw(card); }
+  function refetchAll() {
+    for (const card of cards.values()) { card.stale = true; if (card.visible) fetchCard(card); }
+  }
+
+  async function refreshTags() {
+    try { tagsByRun = await ctx.api('data/plugin/scalars/tags'); } catch (e) { return; }
+    render();
+    refetchAll();
+  }
+
+  ctx.onRunsChanged(() => { render(); refetchAll(); });
+  ctx.onReload(refreshTags);
+  await refreshTags();
+}
+
+function buildSettings(root, redraw, refetch) {
+  const slider = el('input', {type: 'range', min: '0', max: '0.999', step: '0.001', value: String(settings.smoothing),
+    'aria-label': 'Smoothing', class: 'smoothing-slider'});
+  const number = el('input', {type: 'number', min: '0', max: '0.999', step: '0.01', value: String(settings.smoothing),
+    class: 'smoothing-number', 'aria-label': 'Smoothing value'});
+  const apply = debounce(refetch, 120);
+  const set = (v) => {
+    settings.smoothing = Math.min(0.999, Math.max(0, Number(v) || 0));
+    slider.value = String(settings.smoothing); number.value = String(settings.smoothing);
+    apply();
+  };
+  slider.addEventListener('input', () => set(slider.value));
+  number.addEventListener('change', () => set(number.value));
+  const radios = ['step', 'relative', 'wall'].map((mode) => {
+    const input = el('input', {type: 'radio', name: 'scalars-x', value: mode, checked: settings.xAxis === mode});
+    input.addEventListener('change', () => { settings.xAxis = mode; redraw(); });
+    return el('label', {class: 'radio'}, input, ` ${mode.toUpperCase()}`);
+  });
+  const log = el('input', {type: 'checkbox', class: 'log-y'});
+  log.addEventListener('change', () => { settings.logY = log.checked; redraw(); });
+  const sort = el('select', {'aria-label': 'Tooltip sorting', class: 'tooltip-sort'},
+    ...['descending', 'ascending', 'nearest', 'name'].map((s) => el('option', {value: s, text: s})));
+  sort.addEventListener('change', () => { settings.sort = sort.value; });
+  root.append(
+    el('h2', {text: 'Smoothing'}), el('div', {class: 'row'}, slider, number),
+    el('h2', {text: 'Horizontal axis'}), el('div', {class: 'row radios'}, ...radios),
+    el('label', {class: 'row'}, log, ' Log scale (y)'),
+    el('h2', {text: 'Tooltip sorting'}), el('div', {class: 'row'}, sort));
+}

@@ -1,0 +1,96 @@
+// Small helpers shared by the dashboards. Every piece of data reaches the page through
+// textContent or attribute setters here — never through innerHTML.
+
+/** Create an element: el('div', {class: 'x', title: t}, child, 'text', ...). */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') node.className = value;
+    else if (key === 'text') node.textContent = value;
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else if (key === 'dataset') Object.assign(node.dataset, value);
+    else node.setAttribute(key, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/** GET (or POST JSON) a path relative to the page; throws with the server's JSON error message. */
+export async function api(path, body) {
+  const options = body === undefined ? {} : {
+    method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)};
+  const response = await fetch(path, options);
+  if (!response.ok) {
+    let message = `${response.status} ${response.statusText}`;
+    try { message = (await response.json()).error || message; } catch (e) { /* not JSON */ }
+    throw new Error(message);
+  }
+  return response.json();
+}
+
+/** Build a relative URL with query parameters. */
+export function url(path, params) {
+  return `${path}?${new URLSearchParams(params).toString()}`;
+}
+
+const SPECIAL = {NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity};
+/** Numbers from the server's JSON, where NaN and infinities travel as strings. */
+export function decodeFloats(list) {
+  return list.map((v) => (typeof v === 'string' ? SPECIAL[v] : v));
+}
+
+export function formatNumber(v) {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '∞';
+  if (v === -Infinity) return '-∞';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  return a >= 1e5 || a < 1e-3 ? v.toExponential(4) : String(Number(v.toPrecision(5)));
+}
+
+export function formatDuration(seconds) {
+  if (!Number.isFinite(seconds)) return '';
+  const s = Math.abs(seconds);
+  if (s < 60) return `${seconds.toFixed(1)}s`;
+  if (s < 3600) return `${(seconds / 60).toFixed(1)}m`;
+  if (s < 86400) return `${(seconds / 3600).toFixed(2)}h`;
+  return `${(seconds / 86400).toFixed(2)}d`;
+}
+
+/** A RegExp from user text, or null when the text is not a valid pattern (then nothing is filtered). */
+export function userRegex(text) {
+  if (!text) return null;
+  try { return new RegExp(text, 'i'); } catch (e) { return undefined; }
+}
+
+/** Group tags by their first name-scope segment, like TensorBoard's tag cards. */
+export function groupTags(tags) {
+  const groups = new Map();
+  for (const tag of [...tags].sort()) {
+    const slash = tag.indexOf('/');
+    const group = slash > 0 ? tag.slice(0, slash) : tag;
+    if (!groups.has(group)) groups.set(group, []);
+    groups.get(group).push(tag);
+  }
+  return groups;
+}
+
+export function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+}
+
+/** Binary search: index of the element of sorted `xs` nearest to `x`. */
+export function nearestIndex(xs, x) {
+  let lo = 0; let hi = xs.length - 1;
+  if (hi < 0) return -1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid] < x) lo = mid; else hi = mid;
+  }
+  return Math.abs(xs[lo] - x) <= Math.abs(xs[hi] - x) ? lo : hi;
+}
