@@ -1,0 +1,51 @@
+"""TensorBoard's smoothing and our downsampling, against straightforward reference loops."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from board_server.plugins.series import downsample_indices, smooth
+
+
+def reference_smooth(values, weight):
+    """TensorBoard's debiased EMA, written as its dashboard loop reads."""
+    finite = [v for v in values if math.isfinite(v)]
+    constant = all(v == values[0] for v in values) and len(finite) == len(values)
+    last, n, out = 0.0, 0, []
+    for v in values:
+        if constant or not math.isfinite(v):
+            out.append(v)
+            continue
+        last = last * weight + (1 - weight) * v
+        n += 1
+        out.append(last / (1 - weight ** n))
+    return out
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), max_size=60),
+       st.floats(min_value=0.0, max_value=0.99))
+@settings(max_examples=300, deadline=None)
+def test_smoothing_matches_tensorboard(values, weight):
+    got = smooth(np.array(values, dtype=np.float64), weight).tolist()
+    want = reference_smooth(values, weight) if weight > 0 else values
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert (math.isnan(g) and math.isnan(w)) or g == w or abs(g - w) <= 1e-9 * max(1.0, abs(w))
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=3000),
+       st.integers(min_value=2, max_value=400))
+@settings(max_examples=200, deadline=None)
+def test_downsampling_keeps_extremes_ends_and_non_finite(values, points):
+    arr = np.array(values)
+    keep = downsample_indices(arr, points)
+    assert list(keep) == sorted(set(keep.tolist())) and keep[0] == 0 and keep[-1] == len(values) - 1
+    assert len(keep) <= max(len(values) if len(values) <= points else 0, 3 * (points // 2) + 2)
+    finite = arr[np.isfinite(arr)]
+    kept = arr[keep]
+    if finite.size:
+        assert finite.max() in kept and finite.min() in kept
+    if (~np.isfinite(arr)).any():
+        assert (~np.isfinite(kept)).any()
