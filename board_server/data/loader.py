@@ -14,7 +14,7 @@ from board_server.data.run_data import RunData
 from summaries.events.record import read_records
 
 log = logging.getLogger("board.data")
-CHUNK = 32 << 20  # bytes read per step, so a huge file never has to fit in memory at once
+CHUNK = 4 << 20  # bytes read per step: bounds the peak memory of a load (buffer + its records)
 
 
 def is_event_file(name: str) -> bool:

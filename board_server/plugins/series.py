@@ -47,3 +47,12 @@ def downsample_indices(values: np.ndarray, points: int) -> np.ndarray:
         picks.append((base + np.argmax(nan, axis=1))[has_bad])
     keep = np.unique(np.concatenate([*picks, [0, n - 1]]))
     return keep[keep < n]
+
+
+def even_indices(n: int, limit: int) -> np.ndarray:
+    """At most `limit` evenly spread indices of range(n), always including the first and the last."""
+    if n <= limit:
+        return np.arange(n)
+    if limit <= 1:
+        return np.array([n - 1])
+    return np.unique(np.round(np.linspace(0, n - 1, limit)).astype(np.int64))

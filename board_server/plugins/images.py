@@ -1,0 +1,96 @@
+"""Images: TensorBoard's routes; the bytes stay in the event files and are read per request.
+
+The data layer keeps, per step, only where the image record lives (file, offset, which value);
+`individualImage` re-reads that one record. The content type comes from the bytes' magic
+number, never from the request, and unknown bytes are served as an opaque download.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, request
+
+from board_server.jsonutil import json_error, json_response
+
+NAME = "images"
+TAB_NAME = "Images"
+MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF87a", "image/gif"),
+         (b"GIF89a", "image/gif"), (b"BM", "image/bmp"))
+
+
+def sniff_image_type(data: bytes) -> str:
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    for magic, mime in MAGIC:
+        if data.startswith(magic):
+            return mime
+    return "application/octet-stream"
+
+
+def is_active(provider) -> bool:
+    return bool(provider.tags(NAME))
+
+
+def _int_arg(name: str, default: int | None = None) -> int | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if len(raw) > 12 or not raw.lstrip("-").isdigit():
+        raise ValueError(f"{name} must be an integer")
+    return int(raw)
+
+
+def create_blueprint(provider) -> Blueprint:
+    bp = Blueprint(NAME, __name__)
+
+    @bp.route("/tags")
+    def tags():
+        return json_response({run: {tag: {"displayName": info.display_name, "description": info.description,
+                                          "samples": info.samples}
+                                    for tag, info in sorted(tags.items())}
+                              for run, tags in provider.tags(NAME).items()})
+
+    @bp.route("/images")
+    def images():
+        run, tag = request.args.get("run"), request.args.get("tag")
+        try:
+            sample = _int_arg("sample", 0)
+        except ValueError as e:
+            return json_error(str(e), 400)
+        if run is None or tag is None:
+            return json_error("run and tag are required", 400)
+        points = provider.blob_sequence(run, tag)
+        if points is None or not _is_image_tag(provider, run, tag):
+            return json_error(f"no image series for run {run!r}, tag {tag!r}", 404)
+        return json_response([
+            {"wall_time": p.wall_time, "step": p.step, "width": p.width, "height": p.height,
+             "query": _query(run, tag, index, sample)}
+            for index, p in enumerate(points) if p.count > sample])
+
+    @bp.route("/individualImage")
+    def individual_image():
+        run, tag = request.args.get("run"), request.args.get("tag")
+        try:
+            index, sample = _int_arg("index"), _int_arg("sample", 0)
+        except ValueError as e:
+            return json_error(str(e), 400)
+        if run is None or tag is None or index is None:
+            return json_error("run, tag and index are required", 400)
+        if not _is_image_tag(provider, run, tag):
+            return json_error(f"no image series for run {run!r}, tag {tag!r}", 404)
+        data = provider.read_blob(run, tag, index, sample)
+        if data is None:
+            return json_error(f"no image {sample} at index {index} of run {run!r}, tag {tag!r}", 404)
+        return Response(data, mimetype=sniff_image_type(data),
+                        headers={"Cache-Control": "private, max-age=86400"})
+
+    return bp
+
+
+def _is_image_tag(provider, run: str, tag: str) -> bool:
+    """Blob sequences hold audio too; only image tags are served here."""
+    return tag in provider.tags(NAME).get(run, {})
+
+
+def _query(run: str, tag: str, index: int, sample: int) -> str:
+    return urlencode({"run": run, "tag": tag, "index": index, "sample": sample})

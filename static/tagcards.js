@@ -1,0 +1,133 @@
+// One card per (run, tag), grouped by the tag's first name scope, loaded lazily when scrolled
+// into view and refreshed on reload: the frame the histograms, distributions and images
+// dashboards share. Each dashboard supplies makeCard(run, tag, info) -> {node, load()}.
+import {debounce, el, groupTags, userRegex} from './util.js';
+
+export function mountRunTagCards(container, ctx, {tagsRoute, noun, makeCard}) {
+  let tagsByRun = {};
+  let tagFilter = '';
+  const cards = new Map(); // run \0 tag -> {node, load, stale, visible}
+  const openGroups = new Set();
+  const groupsEl = el('div', {class: 'groups'});
+  const filter = el('input', {class: 'filter tag-filter', type: 'search', placeholder: 'Filter tags (regex)',
+    'aria-label': 'Filter tags'});
+  const empty = el('p', {class: 'empty-state', hidden: true});
+  container.append(el('div', {class: 'toolbar'}, filter), empty, groupsEl);
+  filter.addEventListener('input', debounce(() => { tagFilter = filter.value; render(); }, 150));
+
+  const observer = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      const card = entry.target.boardCard;
+      if (!card) continue;
+      card.visible = entry.isIntersecting;
+      if (card.visible && card.stale) refresh(card);
+    }
+  }, {rootMargin: '200px'});
+
+  async function refresh(card) {
+    card.stale = false;
+    try {
+      await card.load();
+      card.error.textContent = '';
+    } catch (e) {
+      card.error.textContent = `Could not load: ${e.message}`;
+    }
+  }
+
+  function cardFor(run, tag) {
+    const key = `${run}\u0000${tag}`;
+    if (!cards.has(key)) {
+      const card = makeCard(run, tag, tagsByRun[run][tag]);
+      card.error = el('div', {class: 'card-note error'});
+      card.node.append(card.error);
+      card.node.boardCard = card;
+      card.stale = true;
+      cards.set(key, card);
+      observer.observe(card.node);
+    }
+    return cards.get(key);
+  }
+
+  function render() {
+    const re = userRegex(tagFilter);
+    filter.classList.toggle('invalid', re === undefined);
+    const selected = ctx.runs.selected().filter((r) => tagsByRun[r]);
+    const tags = new Set();
+    for (const run of selected) for (const tag of Object.keys(tagsByRun[run])) if (!re || re.test(tag)) tags.add(tag);
+    const groups = groupTags(tags);
+    empty.hidden = tags.size > 0;
+    empty.textContent = Object.keys(tagsByRun).length ? `No ${noun} tags match the selected runs and filter.`
+      : `No ${noun} data yet. Runs appear here as soon as they write some.`;
+    if (openGroups.size === 0 && groups.size) [...groups.keys()].slice(0, 3).forEach((g) => openGroups.add(g));
+    const shown = new Set();
+    groupsEl.replaceChildren(...[...groups].map(([group, groupTagList]) => {
+      const open = openGroups.has(group) || tagFilter !== '';
+      const pairs = groupTagList.flatMap((tag) => selected.filter((run) => tagsByRun[run][tag]).map((run) => [run, tag]));
+      const header = el('button', {class: 'group-header', 'aria-expanded': String(open)},
+        el('span', {class: 'chevron', text: open ? '▾' : '▸'}), el('span', {class: 'group-name', text: group}),
+        el('span', {class: 'count', text: String(pairs.length)}));
+      header.addEventListener('click', () => {
+        if (openGroups.has(group)) openGroups.delete(group); else openGroups.add(group);
+        render();
+      });
+      const body = el('div', {class: 'cards', hidden: !open});
+      if (open) {
+        for (const [run, tag] of pairs) {
+          body.append(cardFor(run, tag).node);
+          shown.add(`${run}\u0000${tag}`);
+        }
+      }
+      return el('section', {class: 'group', dataset: {group}}, header, body);
+    }));
+    for (const [key, card] of cards) {
+      if (!shown.has(key)) { observer.unobserve(card.node); cards.delete(key); }
+    }
+  }
+
+  function refetchAll() {
+    for (const card of cards.values()) { card.stale = true; if (card.visible) refresh(card); }
+  }
+
+  async function refreshTags() {
+    try { tagsByRun = await ctx.api(tagsRoute); } catch (e) { return; }
+    render();
+    refetchAll();
+  }
+
+  ctx.onRunsChanged(render);
+  ctx.onReload(refreshTags);
+  return {refreshTags, refetchAll, cards: () => [...cards.values()]};
+}
+
+/** A card's frame: a title (the tag) and the run with its color swatch. */
+export function cardFrame(ctx, run, tag, ...body) {
+  const swatch = el('span', {class: 'swatch'});
+  swatch.style.background = ctx.runs.colorOf(run);
+  return el('div', {class: 'card', dataset: {run, tag}},
+    el('div', {class: 'card-header'}, el('span', {class: 'card-title', title: tag, text: tag})),
+    el('div', {class: 'card-run'}, swatch, el('span', {class: 'run-name', title: run, text: run})), ...body);
+}
+
+/** Radio buttons in a dashboard's settings: radios(name, ['a', 'b'], current, onChange). */
+export function radios(name, choices, current, onChange) {
+  return el('div', {class: 'row radios'}, ...choices.map((choice) => {
+    const input = el('input', {type: 'radio', name, value: choice, checked: current === choice});
+    input.addEventListener('change', () => onChange(choice));
+    return el('label', {class: 'radio'}, input, ` ${choice.toUpperCase()}`);
+  }));
+}
+
+/** The x (or offset) value of a point by axis mode: step, hours since the run's start, or a Date. */
+export function axisValue(mode, ctx, run, step, wall, firstWall) {
+  if (mode === 'step') return step;
+  if (mode === 'relative') return (wall - (ctx.runs.startTime(run) ?? firstWall)) / 3600;
+  return new Date(wall * 1000);
+}
+
+export const PLOT_CONFIG = {displaylogo: false, responsive: true,
+  modeBarButtonsToRemove: ['lasso2d', 'select2d', 'toImage']};
+
+export function baseLayout(uirevision) {
+  return {uirevision, margin: {l: 52, r: 12, t: 8, b: 36}, showlegend: false, paper_bgcolor: 'rgba(0,0,0,0)',
+    plot_bgcolor: 'rgba(0,0,0,0)', font: {size: 11, color: '#444'}};
+}
