@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 from pathlib import Path
 
@@ -26,8 +27,9 @@ def static_dir() -> Path:
 
 
 def plotly_dir() -> Path:
-    import plotly
-    return Path(plotly.__file__).resolve().parent / "package_data"
+    """plotly.js as shipped inside the installed `plotly` package (found without importing it)."""
+    spec = importlib.util.find_spec("plotly")
+    return Path(next(iter(spec.submodule_search_locations))).resolve() / "package_data"
 
 
 def load_plugins():

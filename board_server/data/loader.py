@@ -9,12 +9,15 @@ from __future__ import annotations
 import logging
 import os
 
+import numpy as np
+
+from board_server.data.fastscan import CleanPrefix, clean_prefix, decode_scalars
 from board_server.data.normalize import Normalizer
 from board_server.data.run_data import RunData
-from summaries.events.record import read_records
+from summaries.events.record import HEADER, read_records
 
 log = logging.getLogger("board.data")
-CHUNK = 4 << 20  # bytes read per step: bounds the peak memory of a load (buffer + its records)
+CHUNK = 1 << 20  # bytes read per step: bounds the peak memory of a load (buffer + its records)
 
 
 def is_event_file(name: str) -> bool:
@@ -74,6 +77,24 @@ class RunLoader:
                 del self.cursors[path]
         return total
 
+    def _ingest_clean(self, buf: bytes, prefix: CleanPrefix, cursor: FileCursor) -> None:
+        """Plain scalars in bulk, every other record through the normalizer, all in file order."""
+        if prefix.starts.size == 0:
+            return
+        batch = decode_scalars(buf, prefix.starts, prefix.lengths)
+        scalar_rank = np.cumsum(batch.is_scalar)  # scalars among records [0..i]
+        done = 0  # scalars already ingested
+        for i in np.flatnonzero(~batch.is_scalar).tolist() + [prefix.starts.size]:
+            upto = int(scalar_rank[i - 1]) if i else 0
+            if upto > done:
+                part = slice(done, upto)
+                self.normalizer.ingest_scalars(batch.tags, batch.tag_ids[part], batch.steps[part],
+                                               batch.walls[part], batch.values[part])
+                done = upto
+            if i < prefix.starts.size:
+                start, length = int(prefix.starts[i]), int(prefix.lengths[i])
+                self.normalizer.ingest(buf[start:start + length], cursor.path, cursor.offset + start - HEADER)
+
     def _read_new(self, cursor: FileCursor, size: int) -> int:
         count = 0
         chunk = CHUNK
@@ -83,7 +104,10 @@ class RunLoader:
                 buf = f.read(chunk)
                 if not buf:
                     break
-                result = read_records(buf, 0, cursor.offset)
+                prefix = clean_prefix(buf)
+                self._ingest_clean(buf, prefix, cursor)
+                count += prefix.starts.size
+                result = read_records(buf, prefix.end, cursor.offset)  # damage and tails, one by one
                 for bad in result.corruptions:
                     if bad.offset not in cursor.reported:
                         cursor.reported.add(bad.offset)

@@ -8,12 +8,11 @@ reload thread polls every run for new bytes, picks up new runs and drops vanishe
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import struct
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from board_server.data.loader import RunLoader, is_event_file, load_run
 from board_server.data.provider import (BlobSequencePoint, HistogramPoint, RunInfo, ScalarSeries, TagInfo,
@@ -23,7 +22,7 @@ from summaries.events.record import FOOTER, HEADER, MAX_RECORD, masked_crc32c
 from summaries.proto import Event
 
 log = logging.getLogger("board.data")
-PARALLEL_MIN_BYTES = 8 << 20  # below this a first load is faster in-process than with workers
+PARALLEL_MIN_BYTES = 8 << 20  # below this one thread loads faster than several
 
 
 class LogdirProvider:
@@ -100,17 +99,16 @@ class LogdirProvider:
         self._runs[loader.name] = loader
 
     def _load_parallel(self, names: list[str], found: dict[str, str]) -> None:
-        # Biggest runs first so the workers finish together.
-        names = sorted(names, key=lambda n: -_total_size([found[n]]))
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(names)), mp_context=context) as pool:
+        # Threads, not processes: the bulk reader spends its time in numpy, which releases the GIL,
+        # and threads share one copy of the data (worker processes would hand it back pickled).
+        names = sorted(names, key=lambda n: -_total_size([found[n]]))  # biggest first: finish together
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(names))) as pool:
             futures = {pool.submit(load_run, name, found[name]): name for name in names}
             for future in as_completed(futures):
                 try:
                     self._install(future.result())
-                except Exception as e:  # a worker died: load that run here instead
-                    log.warning("worker failed on run %s (%s); loading it in-process", futures[future], e)
-                    self._install(load_run(futures[future], found[futures[future]]))
+                except Exception:  # a bug in the loader must not stop the other runs
+                    log.exception("loading run %s failed", futures[future])
 
     # -- DataProvider ----------------------------------------------------------------------
     def runs(self) -> list[RunInfo]:

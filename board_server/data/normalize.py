@@ -16,6 +16,7 @@ import json
 import logging
 import struct
 
+import numpy as np
 from google.protobuf.message import DecodeError
 
 from board_server.data.provider import BlobSequencePoint, HistogramPoint, TextPoint
@@ -140,6 +141,30 @@ class Normalizer:
             run.note_tag("run_metadata", tag, event.step)
         if what in ("session_log", "graph_def", "meta_graph_def", "tagged_run_metadata"):
             self.most_recent_step = event.step
+
+    def ingest_scalars(self, tags: list[str], tag_ids, steps, walls, values) -> None:
+        """Many plain scalar events at once, in file order (from the bulk reader)."""
+        n = len(steps)
+        if n == 0:
+            return
+        run = self.run
+        if self.file_version < 2:  # restarts show only as steps going back: check each event
+            for tag_id, step, wall, value in zip(tag_ids.tolist(), steps.tolist(), walls.tolist(), values.tolist()):
+                run.events += 1
+                if run.start_time is None:
+                    run.start_time = wall
+                self._check_out_of_order(step, (tags[tag_id],))
+                run.add_scalar(tags[tag_id], step, wall, value)
+            return
+        run.events += n
+        if run.start_time is None:
+            run.start_time = float(walls[0])
+        self.most_recent_step = int(steps[-1])
+        order = np.argsort(tag_ids, kind="stable")
+        ids = tag_ids[order]
+        bounds = np.flatnonzero(np.diff(ids)) + 1
+        for group in np.split(order, bounds):
+            run.add_scalars(tags[int(tag_ids[group[0]])], steps[group], walls[group], values[group])
 
     def _check_out_of_order(self, step: int, tags) -> None:
         """Files written before `brain.Event:2` mark restarts only by a step going back."""

@@ -30,9 +30,9 @@ class TagInfo:
 
 @dataclass
 class ScalarSeries:
-    steps: np.ndarray  # int64
+    steps: np.ndarray  # int32 when every step fits, else int64
     wall_times: np.ndarray  # float64
-    values: np.ndarray  # float64 (float32 inputs widened exactly)
+    values: np.ndarray  # float32 when every value came as float32 (simple_value), else float64
 
 
 @dataclass(frozen=True)

@@ -27,26 +27,41 @@ class BlobRef:
 class ScalarColumn:
     """One scalar series: appends go to lists, reads get consolidated numpy arrays."""
 
-    __slots__ = ("_steps", "_walls", "_values", "_pending", "_series")
+    __slots__ = ("_steps", "_walls", "_values", "_pending", "_blocks", "_series")
 
     def __init__(self):
-        self._steps = np.empty(0, np.int64)
+        self._steps = np.empty(0, np.int32)
         self._walls = np.empty(0, np.float64)
-        self._values = np.empty(0, np.float64)
+        self._values = np.empty(0, np.float32)
         self._pending: list[tuple[int, float, float]] = []
+        self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._series: ScalarSeries | None = None
 
     def append(self, step: int, wall: float, value: float) -> None:
         self._pending.append((step, wall, value))
         self._series = None
 
-    def _consolidate(self) -> None:
+    def extend(self, steps: np.ndarray, walls: np.ndarray, values: np.ndarray) -> None:
+        """Append many points at once (the bulk reader's path), after any single appends."""
+        self._flush_pending()
+        self._blocks.append((steps, walls, values))
+        self._series = None
+
+    def _flush_pending(self) -> None:
         if self._pending:
             steps, walls, values = zip(*self._pending)
-            self._steps = np.concatenate([self._steps, np.array(steps, np.int64)])
-            self._walls = np.concatenate([self._walls, np.array(walls, np.float64)])
-            self._values = np.concatenate([self._values, np.array(values, np.float64)])
+            self._blocks.append((np.array(steps, np.int64), np.array(walls, np.float64), np.array(values)))
             self._pending = []
+
+    def _consolidate(self) -> None:
+        self._flush_pending()
+        if self._blocks:
+            blocks = [(self._steps, self._walls, self._values), *self._blocks]
+            self._steps = _narrow_steps(np.concatenate([b[0] for b in blocks]))
+            self._walls = np.concatenate([b[1] for b in blocks]).astype(np.float64, copy=False)
+            # float32 values (every simple_value) stay float32: half the memory, same numbers
+            self._values = np.concatenate([b[2] for b in blocks if b[2].size] or [np.empty(0, np.float32)])
+            self._blocks = []
 
     def series(self) -> ScalarSeries:
         if self._series is None:
@@ -65,7 +80,7 @@ class ScalarColumn:
         return dropped
 
     def __len__(self) -> int:
-        return self._steps.size + len(self._pending)
+        return self._steps.size + len(self._pending) + sum(b[0].size for b in self._blocks)
 
     def __getstate__(self):
         self._consolidate()
@@ -73,7 +88,14 @@ class ScalarColumn:
 
     def __setstate__(self, state):
         self._steps, self._walls, self._values = state
-        self._pending, self._series = [], None
+        self._pending, self._blocks, self._series = [], [], None
+
+
+def _narrow_steps(steps: np.ndarray) -> np.ndarray:
+    """Steps as int32 when they fit (most runs), else int64."""
+    if steps.size and (steps.min() < -2**31 or steps.max() >= 2**31):
+        return steps.astype(np.int64, copy=False)
+    return steps.astype(np.int32)
 
 
 @dataclass
@@ -105,6 +127,13 @@ class RunData:
             column = self.scalars[tag] = ScalarColumn()
             self.note_tag("scalars", tag, step)
         column.append(step, wall, value)
+
+    def add_scalars(self, tag: str, steps: np.ndarray, walls: np.ndarray, values: np.ndarray) -> None:
+        column = self.scalars.get(tag)
+        if column is None:
+            column = self.scalars[tag] = ScalarColumn()
+            self.note_tag("scalars", tag, int(steps[0]))
+        column.extend(steps, walls, values)
 
     def purge_from(self, step: int, tags=None) -> int:
         """TensorBoard's orphan purge: drop everything at or after `step` (in `tags`, or all)."""

@@ -1,0 +1,95 @@
+"""The bulk (numpy) reader gives exactly what the one-record-at-a-time protobuf path gives."""
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from board_server.data.fastscan import clean_prefix, decode_scalars, masked_crc_rows
+from board_server.data.loader import load_run
+from summaries.events.record import frame, iter_file_records, masked_crc32c
+from summaries.proto import Event
+
+tags = st.one_of(st.sampled_from(["loss", "a/b", "", "손실/학습", "x" * 200]), st.text(max_size=12))
+steps = st.one_of(st.integers(0, 300), st.integers(-2**63, 2**63 - 1))
+floats = st.floats(width=32, allow_nan=True, allow_infinity=True)
+scalar = st.tuples(st.just("scalar"), tags, steps, st.floats(0, 2e9), floats)
+other = st.tuples(st.just("other"), tags, steps, st.floats(0, 2e9), floats)
+
+
+def encode(kind, tag, step, wall, value) -> bytes:
+    event = Event(wall_time=wall, step=step)
+    if kind == "scalar":
+        event.summary.value.add(tag=tag, simple_value=value)
+    else:  # two values in one summary, or a histogram: not the plain-scalar layout
+        event.summary.value.add(tag=tag, simple_value=value)
+        event.summary.value.add(tag=tag + "_2", simple_value=value)
+    return event.SerializeToString()
+
+
+def reference(path) -> dict:
+    out: dict[str, list] = {}
+    for data in iter_file_records(path):
+        event = Event.FromString(data)
+        for v in event.summary.value:
+            if v.WhichOneof("value") == "simple_value":
+                out.setdefault(v.tag, []).append((event.step, event.wall_time, float(np.float32(v.simple_value))))
+    return out
+
+
+def loaded(directory) -> dict:
+    run = load_run("r", str(directory)).data
+    out = {}
+    for tag, column in run.scalars.items():
+        s = column.series()
+        out[tag] = list(zip(s.steps.tolist(), s.wall_times.tolist(), s.values.tolist()))
+    return out
+
+
+def same(a: dict, b: dict) -> bool:
+    if sorted(a) != sorted(b):
+        return False
+    for tag in a:
+        for (s1, w1, v1), (s2, w2, v2) in zip(a[tag], b[tag], strict=True):
+            if s1 != s2 or w1 != w2 or not (v1 == v2 or (np.isnan(v1) and np.isnan(v2))):
+                return False
+    return True
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(scalar, scalar, scalar, other), min_size=1, max_size=300), st.integers(1, 40))
+def test_bulk_equals_protobuf_path(tmp_path_factory, events, repeat):
+    directory = tmp_path_factory.mktemp("run")
+    header = Event(wall_time=1.0, file_version="brain.Event:2").SerializeToString()
+    # repeat the sequence so equal-length groups are big enough for the vectorized CRC path
+    body = b"".join(frame(encode(*e)) for e in events * max(1, 64 // len(events) * (repeat % 3)))
+    (directory / "events.out.tfevents.1.host").write_bytes(frame(header) + body)
+    assert same(loaded(directory), reference(directory / "events.out.tfevents.1.host"))
+
+
+def test_vector_crc_equals_library():
+    rng = np.random.default_rng(0)
+    rows = rng.integers(0, 256, (50, 37), dtype=np.uint8)
+    assert masked_crc_rows(rows).tolist() == [masked_crc32c(bytes(r)) for r in rows]
+
+
+def test_damage_ends_the_clean_prefix_and_nothing_is_lost(tmp_path):
+    records = [frame(encode("scalar", "t", i, 1.0 + i, float(i))) for i in range(100)]
+    data = bytearray(b"".join(records))
+    bad = sum(len(r) for r in records[:40]) + 20  # a byte inside record 40's payload
+    data[bad] ^= 0xFF
+    prefix = clean_prefix(bytes(data))
+    assert prefix.starts.size == 40 and prefix.end == sum(len(r) for r in records[:40])
+    batch = decode_scalars(bytes(data), prefix.starts, prefix.lengths)
+    assert batch.steps.tolist() == list(range(40)) and batch.tags == ["t"]
+    (tmp_path / "events.out.tfevents.1.h").write_bytes(bytes(data))
+    got = loaded(tmp_path)["t"]
+    assert [p[0] for p in got] == [i for i in range(100) if i != 40]  # only the damaged record is lost
+
+
+def test_huge_length_field_is_not_trusted():
+    length = struct.pack("<Q", 2**62)
+    data = length + struct.pack("<I", masked_crc32c(length)) + b"\x00" * 64
+    assert clean_prefix(data).starts.size == 0
