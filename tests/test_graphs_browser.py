@@ -1,0 +1,116 @@
+"""The graphs dashboard in headless Chromium: scopes collapsed, a click expands one, search, details,
+trace inputs; graphs written by real TF1 and tensorboardX/PyTorch; hostile graphs show warnings."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import FIXTURES, expected, screenshot, serve
+from test_graphs_server import graph_event, loaded, write_events
+
+pytestmark = pytest.mark.browser
+
+
+def labels(page, parent=None):
+    """Labels of drawn nodes whose parent box is `parent` (None: top level), from the page's layout."""
+    return page.evaluate("""(parent) => [...document.querySelectorAll('.graph-node')]
+        .filter((g) => {
+            const id = g.dataset.id;
+            const slash = id.lastIndexOf('/');
+            return parent === null ? slash < 0 : id.startsWith(parent + '/') && id.slice(parent.length + 1).indexOf('/') < 0;
+        }).map((g) => g.dataset.id.slice(g.dataset.id.lastIndexOf('/') + 1))""", parent)
+
+
+def wait_version(page, version):
+    page.wait_for_function("(v) => { const c = document.querySelector('.graph-canvas');"
+                           " return c && c.dataset.state === 'ready' && Number(c.dataset.version) >= v; }",
+                           arg=version, timeout=15000)
+
+
+def open_graphs(page, url):
+    page.goto(url + "#graphs")
+    wait_version(page, 1)
+
+
+def test_xor_scopes_expand_on_click(page):
+    with serve(FIXTURES / "tf1_xor", "--reload_interval", "0") as url:
+        loaded(url)
+        open_graphs(page, url)
+        names = expected("tf1_xor")["runs"]["xor_logs"]["graph"]["names"]
+        top = labels(page)
+        assert set(top) == {n.split("/")[0] for n in names}
+        for scope in ("layer1", "layer2", "cost", "train"):
+            node = page.locator(f".graph-node.scope[data-id='{scope}']")
+            assert node.count() == 1 and "expanded" not in node.get_attribute("class")
+        screenshot(page, "graphs_xor_collapsed")
+
+        page.click(".graph-node.scope[data-id='layer1']")
+        wait_version(page, 2)
+        inside = set(labels(page, "layer1"))
+        assert {"weight1", "bias1", "MatMul", "add", "Sigmoid", "weights1", "biases1"} <= inside
+        assert page.locator(".graph-node.expanded[data-id='layer1']").count() == 1
+        assert page.locator(".graph-details h3").text_content() == "layer1"
+        screenshot(page, "graphs_xor_layer1_expanded")
+
+        # an op's details: op type and inputs as TensorFlow wrote them
+        page.click(".graph-node.op[data-id='layer1/Sigmoid']")
+        page.wait_for_function("() => document.querySelector('.graph-details h3').textContent === 'layer1/Sigmoid'")
+        text = page.locator(".graph-details").text_content()
+        assert "Sigmoid" in text and "layer1/add" in text
+
+        # trace inputs: x-input feeds layer1/Sigmoid, cost does not
+        page.check(".graph-trace")
+        page.wait_for_selector(".graph-node.traced[data-id='x-input']", timeout=10000)
+        assert "dimmed" in page.locator(".graph-node[data-id='cost']").get_attribute("class")
+
+        # search expands the scopes on the path to a node
+        page.fill(".graph-search", "cost/Log_1")
+        page.wait_for_selector(".graph-results li[data-name='cost/Log_1']", timeout=10000)
+        page.click(".graph-results li[data-name='cost/Log_1']")
+        page.wait_for_selector(".graph-node.selected[data-id='cost/Log_1']", timeout=10000)
+        assert page.locator(".graph-node.expanded[data-id='cost']").count() == 1
+        screenshot(page, "graphs_xor_search")
+
+        # collapsing by clicking the box header (after fitting the drawing to the screen)
+        page.click("text=Fit to screen")
+        page.click(".graph-node.expanded[data-id='layer1'] .box-header")
+        page.wait_for_function("() => !document.querySelector(\".graph-node.expanded[data-id='layer1']\")")
+        # zoom with the wheel changes the transform
+        before = page.get_attribute(".graph-canvas .viewport", "transform")
+        page.mouse.move(700, 500)
+        page.mouse.wheel(0, -300)
+        page.wait_for_function("(b) => document.querySelector('.graph-canvas .viewport').getAttribute('transform') !== b",
+                               arg=before)
+        assert page.console_errors == [] and page.dialogs == []
+
+
+def test_tbx_pytorch_graph(page):
+    with serve(FIXTURES / "tbx", "--reload_interval", "0") as url:
+        loaded(url)
+        open_graphs(page, url)
+        names = expected("tbx")["runs"]["tbx_run"]["graph"]["names"]
+        assert set(labels(page)) == {n.split("/")[0] for n in names}
+        page.click(".graph-node.scope[data-id='MLP']")
+        wait_version(page, 2)
+        inside = set(labels(page, "MLP"))
+        assert inside == {n.split("/")[1] for n in names if n.startswith("MLP/")}
+        assert "1×4" in page.locator(".edge-label").all_text_contents()
+        assert page.locator(".graph-warnings li").count() >= 1  # dangling prim::GetAttr inputs are reported
+        screenshot(page, "graphs_tbx_mlp_expanded")
+        assert page.console_errors == [] and page.dialogs == []
+
+
+def test_hostile_graphs_say_what_was_not_drawn(page, tmp_path):
+    write_events(tmp_path / "cycle", [graph_event([("a/x", "Add", ["b/y"]), ("b/y", "Add", ["a/x"])])])
+    write_events(tmp_path / "flat", [graph_event([(f"n{i}", "Add", [f"n{i - 1}"] if i else [])
+                                                  for i in range(50_000)])])
+    write_events(tmp_path / "empty", [graph_event([])])
+    with serve(tmp_path, "--reload_interval", "0") as url:
+        loaded(url)
+        open_graphs(page, url)
+        for run, needle in (("cycle", "cycle"), ("empty", "no nodes"), ("flat", "could not draw")):
+            version = int(page.get_attribute(".graph-canvas", "data-version"))
+            page.select_option(".graph-run", run)
+            wait_version(page, version + 1)
+            assert needle in page.locator(".graph-warnings").text_content()
+        screenshot(page, "graphs_flat_50k")
+        assert page.console_errors == [] and page.dialogs == []
