@@ -3,7 +3,7 @@
 // dashboards share. Each dashboard supplies makeCard(run, tag, info) -> {node, load()}.
 import {debounce, el, groupTags, userRegex} from './util.js';
 
-export function mountRunTagCards(container, ctx, {tagsRoute, noun, makeCard}) {
+export function mountRunTagCards(container, ctx, {tagsRoute, noun, makeCard, adaptTags = (t) => t}) {
   let tagsByRun = {};
   let tagFilter = '';
   const cards = new Map(); // run \0 tag -> {node, load, stale, visible}
@@ -89,7 +89,7 @@ export function mountRunTagCards(container, ctx, {tagsRoute, noun, makeCard}) {
   }
 
   async function refreshTags() {
-    try { tagsByRun = await ctx.api(tagsRoute); } catch (e) { return; }
+    try { tagsByRun = adaptTags(await ctx.api(tagsRoute)); } catch (e) { return; }
     render();
     refetchAll();
   }
