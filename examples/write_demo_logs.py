@@ -1,0 +1,102 @@
+"""Write a small demo logdir for `make demo`: several runs with every kind of summary board shows.
+
+    python examples/write_demo_logs.py --logdir logs
+
+- `softmax/lr_*`: a softmax classifier trained with numpy on digit-like images (two learning rates,
+  compared as runs): loss and accuracy scalars, weight/logit histograms, sample input images, text notes.
+- `xor/xor_logs`, `xor/xor_logs_r0_01`: the "TensorBoard for XOR" lab on our TF1-style engine,
+  with its graph (name scopes layer1, layer2, cost, train), when the engine is available.
+Runs already present are rewritten, so the demo is the same each time.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from summaries.summary.writer import SummaryWriter  # noqa: E402
+
+
+def digit_like_images(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """n 28x28 images of 10 classes: each class a fixed stroke pattern, jittered and noised."""
+    yy, xx = np.mgrid[0:28, 0:28] / 27.0
+    templates = []
+    for k in range(10):
+        angle = k * np.pi / 10
+        ring = np.exp(-((np.hypot(xx - 0.5, yy - 0.5) - 0.18 - 0.02 * k) ** 2) / 0.004)
+        bar = np.exp(-(((xx - 0.5) * np.cos(angle) + (yy - 0.5) * np.sin(angle)) ** 2) / 0.003)
+        templates.append(np.clip(ring * (k % 2) + bar * (k % 3 != 0) + ring * bar, 0, 1))
+    labels = rng.integers(0, 10, n)
+    shifts = rng.integers(-2, 3, (n, 2))
+    images = np.stack([np.roll(templates[c], tuple(s), axis=(0, 1)) for c, s in zip(labels, shifts)])
+    images = np.clip(images + rng.normal(0, 0.15, images.shape), 0, 1).astype(np.float32)
+    return images, labels
+
+
+def softmax_run(logdir: Path, lr: float, steps: int = 300) -> None:
+    rng = np.random.default_rng(0)
+    images, labels = digit_like_images(2000, rng)
+    x = images.reshape(len(images), -1)
+    w = rng.normal(0, 0.01, (784, 10)).astype(np.float32)
+    b = np.zeros(10, np.float32)
+    with SummaryWriter(str(logdir / f"lr_{lr}")) as writer:
+        writer.add_text("notes", f"Softmax regression on digit-like data, learning rate **{lr}**, batch 100.", 0)
+        for step in range(steps):
+            batch = rng.integers(0, len(x), 100)
+            logits = x[batch] @ w + b
+            p = np.exp(logits - logits.max(1, keepdims=True))
+            p /= p.sum(1, keepdims=True)
+            onehot = np.eye(10, dtype=np.float32)[labels[batch]]
+            loss = float(-np.mean(np.sum(onehot * np.log(p + 1e-9), 1)))
+            grad = (p - onehot) / len(batch)
+            w -= lr * x[batch].T @ grad
+            b -= lr * grad.sum(0)
+            if step % 5 == 0:
+                accuracy = float(np.mean(np.argmax(x @ w + b, 1) == labels))
+                writer.add_scalar("train/loss", loss, step)
+                writer.add_scalar("train/accuracy", accuracy, step)
+            if step % 10 == 0:
+                writer.add_histogram("weights/w", w, step)
+                writer.add_histogram("weights/b", b, step)
+                writer.add_histogram("activations/logits", logits, step)
+            if step % 50 == 0:
+                writer.add_images("input/samples", images[batch[:3], None], step)
+
+
+def xor_runs(logdir: Path) -> bool:
+    """The XOR TensorBoard lab on our engine (graph + merged summaries); False when the engine is missing."""
+    lab = Path(__file__).resolve().parent / "lab_xor_tensorboard.py"
+    if not lab.exists():
+        return False
+    with tempfile.TemporaryDirectory() as work:  # the lab writes ./logs/xor_logs*, as in TF1
+        result = subprocess.run([sys.executable, str(lab)], cwd=work, capture_output=True, text=True)
+        if result.returncode != 0:
+            print(f"XOR lab failed:\n{result.stderr[-2000:]}", file=sys.stderr)
+            return False
+        for run in (Path(work) / "logs").iterdir():
+            shutil.move(str(run), str(logdir / run.name))
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--logdir", default="logs")
+    args = parser.parse_args()
+    root = Path(args.logdir)
+    for sub in ("softmax", "xor"):
+        shutil.rmtree(root / sub, ignore_errors=True)
+    for lr in (0.5, 0.05):
+        softmax_run(root / "softmax", lr)
+    (root / "xor").mkdir(parents=True, exist_ok=True)
+    xor = xor_runs(root / "xor")
+    print(f"wrote demo runs to {root}/softmax" + (f" and {root}/xor" if xor else ""))
+
+
+if __name__ == "__main__":
+    main()
