@@ -11,7 +11,7 @@ LOGDIR ?= logs
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e ".[test,fast]"
 	touch $(STAMP)
 
 install: $(STAMP)

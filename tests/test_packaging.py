@@ -20,3 +20,7 @@ def test_wheel_contains_static_assets_and_protos(tmp_path):
     assert not missing, f"static assets missing from the wheel: {missing}"
     assert {"summaries/proto/event.proto", "summaries/proto/event_pb2.py"} <= names
     assert any(n.endswith("entry_points.txt") for n in names)
+    modules = sorted(str(p.relative_to(ROOT)) for top in ("summaries", "board_server") for p in (ROOT / top).rglob("*.py")
+                     if "__pycache__" not in p.parts)
+    missing_modules = [m for m in modules if m not in names]
+    assert not missing_modules, f"modules missing from the wheel (add their package to pyproject): {missing_modules}"

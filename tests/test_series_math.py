@@ -49,3 +49,21 @@ def test_downsampling_keeps_extremes_ends_and_non_finite(values, points):
         assert finite.max() in kept and finite.min() in kept
     if (~np.isfinite(arr)).any():
         assert (~np.isfinite(kept)).any()
+
+
+def test_json_encoders_agree():
+    """orjson (when installed) and the standard library give the same JSON values, bit for bit."""
+    import json
+    import math
+
+    import numpy as np
+
+    from board_server import jsonutil
+    rng = np.random.default_rng(1)
+    values = np.concatenate([rng.normal(size=500) * 10.0 ** rng.integers(-30, 30, 500),
+                             [0.0, -0.0, 1e-320, 1.7976931348623157e308, 5e-324],
+                             rng.normal(size=50).astype(np.float32)])
+    payload = {"v": jsonutil.float_list(np.append(values, [math.nan, math.inf])), "s": "손실 <x>", "n": [2**62, -1]}
+    fast, slow = json.loads(jsonutil.dumps(payload)), json.loads(jsonutil._dumps_stdlib(payload))
+    assert fast == slow
+    assert [math.copysign(1, v) for v in fast["v"][:-2]] == [math.copysign(1, v) for v in values]

@@ -49,7 +49,7 @@ def create_blueprint(provider) -> Blueprint:
             writer.writerows(zip(walls, steps, series.values.tolist()))
             return Response(out.getvalue(), mimetype="text/csv",
                             headers={"Content-Disposition": "attachment; filename=scalars.csv"})
-        return json_response([list(p) for p in zip(walls, steps, values)])
+        return json_response(list(zip(walls, steps, values)))
 
     @bp.route("/batch", methods=["POST"])
     def batch():
