@@ -57,6 +57,7 @@ class LogdirProvider:
         except Exception:
             log.exception("first load failed")
         self._first_load_done.set()
+        _release_free_memory()
         while self.reload_interval > 0 and not self._stop.wait(self.reload_interval):
             try:
                 self.reload()
@@ -185,6 +186,15 @@ class LogdirProvider:
     def keras_model(self, run: str, tag: str) -> str | None:
         data, _ = self._data(run)
         return data.keras_models.get(tag) if data is not None else None
+
+
+def _release_free_memory() -> None:
+    """Hand the first load's freed temporaries back to the OS (glibc keeps them otherwise)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 def _total_size(directories) -> int:
