@@ -12,7 +12,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from conftest import FIXTURES
 from pngdecode import decode_png
 from summaries.summary import FileWriter, builders
-from summaries.summary.histogram import tf1_histogram
+from summaries.summary.tf1_buckets import tf1_histogram
 from summaries.summary.writer import SummaryWriter
 
 KEEP_ALL = {"scalars": 0, "histograms": 0, "images": 0, "tensors": 0, "audio": 0, "compressedHistograms": 0}
@@ -93,7 +93,7 @@ def test_tf1_histograms_equal_tensorflow(fixture, run, recoverable):
     """For every fixture histogram whose inputs can be recovered (num <= 4), ours equals TensorFlow's exactly;
     for all of them, the bucket limits are TensorFlow's scheme."""
     expected = json.loads((FIXTURES / fixture / "expected.json").read_text())["runs"][run]["histograms_tf1"]
-    from summaries.summary.histogram import DEFAULT_LIMITS
+    from summaries.summary.tf1_buckets import DEFAULT_LIMITS
     limits = set(DEFAULT_LIMITS.tolist())
     checked = 0
     for tag, events in expected.items():

@@ -13,7 +13,7 @@ import numpy as np
 
 from summaries.proto import DataType, HistogramProto, Summary, SummaryMetadata, TensorProto
 from summaries.proto.plugins_pb2 import TextPluginData
-from summaries.summary.histogram import tf1_histogram
+from summaries.summary.tf1_buckets import tf1_histogram
 from summaries.summary.png import encode_png
 
 __all__ = ["scalar", "histogram", "histogram_from_bins", "image", "text", "audio", "to_numpy", "scalar_value",

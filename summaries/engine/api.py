@@ -1,0 +1,202 @@
+"""The flat TF1 namespace behind `import summaries as tf`: tf.placeholder, tf.Session, tf.train, tf.nn, ..."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import types
+
+import numpy as np
+
+import summaries.summary as summary  # noqa: F401  (tf.summary is the real module)
+import summaries.engine.summary_ops  # noqa: F401  (binds tf.summary.scalar & co.)
+from summaries.engine import errors  # noqa: F401
+from summaries.engine.array_ops import (cast, concat, constant, expand_dims, fill, gather, identity, one_hot,  # noqa
+                                        ones, ones_like, pack, placeholder, placeholder_with_default, random_normal,
+                                        random_shuffle, random_uniform, rank, reshape, shape, size, squeeze, stack,
+                                        stop_gradient, to_float, to_int32, transpose, truncated_normal, unstack,
+                                        where, zeros, zeros_like)
+from summaries.engine.control_flow import cond, control_dependencies, group, no_op, tuple  # noqa: F401
+from summaries.engine.dtypes import (DType, Dimension, TensorShape, as_dtype, bool_ as bool, double,  # noqa
+                                     float16, float32, float64, half, int8, int16, int32, int64, string, uint8)
+from summaries.engine.gradients import gradients  # noqa: F401
+from summaries.engine.graph import (Graph, GraphKeys, Operation, Tensor, convert_to_tensor,  # noqa: F401
+                                    get_default_graph, name_scope, op_scope, reset_default_graph)
+from summaries.engine.math_ops import (abs, add, add_n, arg_max, arg_min, argmax, argmin, ceil,  # noqa: F401
+                                       clip_by_value, cos, div, divide, equal, exp, floor, floordiv, greater,
+                                       greater_equal, less, less_equal, log, log1p, logical_and, logical_not,
+                                       logical_or, logical_xor, matmul, maximum, minimum, mod, multiply, negative,
+                                       not_equal, pow, reciprocal, reduce_all, reduce_any, reduce_max, reduce_mean,
+                                       reduce_min, reduce_prod, reduce_sum, round, rsqrt, sign, sin, sqrt, square,
+                                       squared_difference, subtract, truediv)
+from summaries.engine import nn_ops as _nn
+from summaries.engine import train as _train
+from summaries.engine.session import (ConfigProto, GPUOptions, InteractiveSession, RunMetadata,  # noqa: F401
+                                      RunOptions, Session, get_default_session)
+from summaries.engine.variables import (AUTO_REUSE, Variable, VariableScope, all_variables, assign,  # noqa: F401
+                                        assign_add, assign_sub, constant_initializer, get_variable,
+                                        get_variable_scope, global_variables, global_variables_initializer,
+                                        glorot_normal_initializer, glorot_uniform_initializer,
+                                        initialize_all_variables, initialize_variables, local_variables,
+                                        local_variables_initializer, ones_initializer, random_normal_initializer,
+                                        random_uniform_initializer, trainable_variables,
+                                        truncated_normal_initializer, variable_scope, variables_initializer,
+                                        variance_scaling_initializer, xavier_initializer, zeros_initializer)
+from summaries.engine.nn_ops import sigmoid, tanh  # noqa: F401
+from summaries.summary import FileWriter
+
+# TF0.x/1.0 names still used by the classic labs.
+mul, sub, neg, scalar_mul = multiply, subtract, negative, multiply
+newaxis = None
+keras = None
+
+
+def set_random_seed(seed) -> None:
+    """Graph-level seed: random ops without their own seed become repeatable."""
+    get_default_graph().seed = None if seed is None else int(seed)
+
+
+def device(device_name):
+    return get_default_graph().device(device_name)
+
+
+def add_to_collection(name, value):
+    get_default_graph().add_to_collection(name, value)
+
+
+def get_collection(key, scope=None):
+    return get_default_graph().get_collection(key, scope)
+
+
+def get_collection_ref(key):
+    return get_default_graph().get_collection_ref(key)
+
+
+def disable_eager_execution():
+    """Graph mode is the only mode here."""
+
+
+def disable_v2_behavior():
+    """Graph mode is the only mode here."""
+
+
+def executing_eagerly() -> bool:
+    return False
+
+
+def global_norm(t_list, name=None):
+    with name_scope(name or "global_norm"):
+        return sqrt(add_n([reduce_sum(square(t)) for t in t_list if t is not None]))
+
+
+def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
+    with name_scope(name or "clip_by_global_norm"):
+        norm = use_norm if use_norm is not None else global_norm(t_list)
+        scale = truediv(clip_norm, maximum(norm, clip_norm))
+        return [None if t is None else multiply(t, scale) for t in t_list], norm
+
+
+def clip_by_norm(t, clip_norm, axes=None, name=None):
+    with name_scope(name or "clip_by_norm"):
+        n = sqrt(reduce_sum(square(t), axes, keepdims=True))
+        return multiply(t, truediv(clip_norm, maximum(n, clip_norm)))
+
+
+# ---- namespaces ----------------------------------------------------------------------------------------
+nn = types.SimpleNamespace(
+    relu=_nn.relu, relu6=_nn.relu6, elu=_nn.elu, softplus=_nn.softplus, leaky_relu=_nn.leaky_relu,
+    sigmoid=_nn.sigmoid, tanh=_nn.tanh, softmax=_nn.softmax, log_softmax=_nn.log_softmax,
+    softmax_cross_entropy_with_logits=_nn.softmax_cross_entropy_with_logits,
+    softmax_cross_entropy_with_logits_v2=_nn.softmax_cross_entropy_with_logits_v2,
+    sparse_softmax_cross_entropy_with_logits=_nn.sparse_softmax_cross_entropy_with_logits,
+    sigmoid_cross_entropy_with_logits=_nn.sigmoid_cross_entropy_with_logits, dropout=_nn.dropout,
+    l2_loss=_nn.l2_loss, bias_add=_nn.bias_add, moments=_nn.moments, embedding_lookup=gather,
+    xw_plus_b=lambda x, w, b, name=None: add(matmul(x, w), b, name=name or "xw_plus_b"))
+losses = _nn.losses
+softmax = _nn.softmax
+
+
+class _Saver:
+    """`tf.train.Saver` storing variable values in one .npz file per checkpoint path."""
+
+    def __init__(self, var_list=None, max_to_keep=5, **kwargs):
+        if isinstance(var_list, dict):
+            self._vars = dict(var_list)
+        else:
+            self._vars = {v.op.name: v for v in (var_list or global_variables())}
+
+    def save(self, sess, save_path, global_step=None, **kwargs) -> str:
+        path = save_path if global_step is None else f"{save_path}-{int(global_step) if not hasattr(global_step, 'op') else int(sess.run(global_step))}"
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        vals = sess.run({k: v for k, v in self._vars.items()})
+        with open(path + ".npz", "wb") as f:
+            np.savez(f, **{k.replace("/", "__"): np.asarray(v) for k, v in vals.items()})
+        return path
+
+    def restore(self, sess, save_path) -> None:
+        data = np.load(save_path + ".npz")
+        for k, v in self._vars.items():
+            sess._store[v.op.name] = np.array(data[k.replace("/", "__")], dtype=v.dtype.np)
+
+
+train = types.SimpleNamespace(
+    Optimizer=_train.Optimizer, GradientDescentOptimizer=_train.GradientDescentOptimizer,
+    MomentumOptimizer=_train.MomentumOptimizer, AdamOptimizer=_train.AdamOptimizer,
+    AdagradOptimizer=_train.AdagradOptimizer, RMSPropOptimizer=_train.RMSPropOptimizer,
+    SummaryWriter=FileWriter, Saver=_Saver, get_or_create_global_step=_train.get_or_create_global_step,
+    create_global_step=_train.create_global_step, get_global_step=_train.get_global_step,
+    global_step=_train.global_step, exponential_decay=_train.exponential_decay)
+
+initializers = types.SimpleNamespace(
+    zeros=zeros_initializer, ones=ones_initializer, constant=constant_initializer,
+    random_normal=random_normal_initializer, truncated_normal=truncated_normal_initializer,
+    random_uniform=random_uniform_initializer, glorot_uniform=glorot_uniform_initializer,
+    glorot_normal=glorot_normal_initializer, variance_scaling=variance_scaling_initializer,
+    global_variables=global_variables_initializer, variables=variables_initializer,
+    local_variables=local_variables_initializer)
+
+contrib = types.SimpleNamespace(layers=types.SimpleNamespace(
+    xavier_initializer=xavier_initializer, variance_scaling_initializer=variance_scaling_initializer,
+    xavier_initializer_conv2d=xavier_initializer))
+
+random = types.SimpleNamespace(normal=random_normal, uniform=random_uniform, truncated_normal=truncated_normal,
+                               set_random_seed=set_random_seed, set_seed=set_random_seed, shuffle=random_shuffle)
+math = types.SimpleNamespace(add=add, subtract=subtract, multiply=multiply, divide=divide, log=log, exp=exp,
+                             sqrt=sqrt, square=square, reduce_mean=reduce_mean, reduce_sum=reduce_sum,
+                             sigmoid=sigmoid, tanh=tanh, argmax=argmax, equal=equal, abs=abs, maximum=maximum,
+                             minimum=minimum, pow=pow, negative=negative)
+
+
+def _app_run(main=None, argv=None):
+    main = main or sys.modules["__main__"].main
+    sys.exit(main(list(argv) if argv is not None else list(sys.argv)))
+
+
+app = types.SimpleNamespace(run=_app_run)
+
+
+class _GFile:
+    """`tf.gfile`: local files only."""
+    Exists = staticmethod(os.path.exists)
+    IsDirectory = staticmethod(os.path.isdir)
+    ListDirectory = staticmethod(os.listdir)
+    MakeDirs = staticmethod(lambda p: os.makedirs(p, exist_ok=True))
+    MkDir = staticmethod(os.mkdir)
+    Remove = staticmethod(os.remove)
+    DeleteRecursively = staticmethod(shutil.rmtree)
+    Open = GFile = staticmethod(open)
+
+
+gfile = _GFile
+
+
+class _Logging:
+    DEBUG, INFO, WARN, ERROR, FATAL = 10, 20, 30, 40, 50
+    set_verbosity = staticmethod(lambda level: None)
+    info = staticmethod(lambda msg, *a: print(msg % a if a else msg))
+    warning = warn = staticmethod(lambda msg, *a: print(msg % a if a else msg, file=sys.stderr))
+    error = staticmethod(lambda msg, *a: print(msg % a if a else msg, file=sys.stderr))
+
+
+logging = _Logging
+compat = types.SimpleNamespace(v1=sys.modules[__name__])

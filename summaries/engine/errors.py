@@ -1,0 +1,44 @@
+"""`tf.errors`: the exception classes TF1 programs catch, with TF's names."""
+from __future__ import annotations
+
+
+class OpError(Exception):
+    """Base of run-time errors; carries the failing op like TF's OpError."""
+
+    def __init__(self, node_def=None, op=None, message: str = "", *args):
+        super().__init__(message)
+        self.node_def = node_def
+        self.op = op
+        self.message = message
+
+
+class InvalidArgumentError(OpError):
+    pass
+
+
+class FailedPreconditionError(OpError):
+    pass
+
+
+class NotFoundError(OpError):
+    pass
+
+
+class UnimplementedError(OpError):
+    pass
+
+
+class OutOfRangeError(OpError):
+    pass
+
+
+class ResourceExhaustedError(OpError):
+    pass
+
+
+class InternalError(OpError):
+    pass
+
+
+class UnknownError(OpError):
+    pass

@@ -1,0 +1,350 @@
+"""`tf.nn` and `tf.losses`: activations, softmax, cross-entropies, dropout; kernels beside gradients.
+
+Cross-entropies are single fused ops (numerically stable log-sum-exp) whose kernels also return the
+backprop term, so training does not recompute the softmax.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from summaries.engine import dtypes as dt
+from summaries.engine.array_ops import get_seed, stop_gradient
+from summaries.engine.graph import (GraphKeys, convert_to_tensor, get_default_graph, make_op, name_scope,
+                                    register_gradient, simple_op)
+from summaries.engine.math_ops import (_unary, add, multiply, reduce_mean, reduce_sum, square, sum_to,
+                                       squared_difference)
+
+
+def _grad_op(op_type, inputs, kernel, like):
+    return simple_op(op_type, inputs, like.dtype, like.shape, kernel).outputs[0]
+
+
+# ---- activations -------------------------------------------------------------------------------------
+def _sigmoid(v):
+    # exp(-logaddexp(0, -v)) is stable for large |v| and keeps the input dtype.
+    return np.exp(-np.logaddexp(0, -v))
+
+
+def sigmoid(x, name=None):
+    return _unary("Sigmoid", _sigmoid, x, name)
+
+
+def tanh(x, name=None):
+    return _unary("Tanh", np.tanh, x, name)
+
+
+def relu(features, name=None):
+    return _unary("Relu", lambda v: np.maximum(v, 0), features, name)
+
+
+def relu6(features, name=None):
+    return _unary("Relu6", lambda v: np.clip(v, 0, 6), features, name)
+
+
+def elu(features, name=None):
+    return _unary("Elu", lambda v: np.where(v > 0, v, np.expm1(np.minimum(v, 0))), features, name)
+
+
+def softplus(features, name=None):
+    return _unary("Softplus", lambda v: np.logaddexp(0, v), features, name)
+
+
+def leaky_relu(features, alpha=0.2, name=None):
+    return _unary("LeakyRelu", lambda v: np.where(v > 0, v, v * np.asarray(alpha, v.dtype)), features, name)
+
+
+@register_gradient("Sigmoid")
+def _sigmoid_grad(op, g):
+    y = op.outputs[0]
+    return [_grad_op("SigmoidGrad", [y, g], lambda yv, gv: gv * yv * (1 - yv), y)]
+
+
+@register_gradient("Tanh")
+def _tanh_grad(op, g):
+    y = op.outputs[0]
+    return [_grad_op("TanhGrad", [y, g], lambda yv, gv: gv * (1 - yv * yv), y)]
+
+
+@register_gradient("Relu")
+def _relu_grad(op, g):
+    y = op.outputs[0]
+    return [_grad_op("ReluGrad", [g, y], lambda gv, yv: gv * (yv > 0), y)]
+
+
+@register_gradient("Relu6")
+def _relu6_grad(op, g):
+    x = op.inputs[0]
+    return [_grad_op("Relu6Grad", [g, x], lambda gv, xv: gv * ((xv > 0) & (xv < 6)), x)]
+
+
+@register_gradient("Elu")
+def _elu_grad(op, g):
+    y = op.outputs[0]
+    return [_grad_op("EluGrad", [g, y], lambda gv, yv: gv * np.where(yv > 0, 1, yv + 1), y)]
+
+
+@register_gradient("Softplus")
+def _softplus_grad(op, g):
+    x = op.inputs[0]
+    return [_grad_op("SoftplusGrad", [g, x], lambda gv, xv: gv * _sigmoid(xv), x)]
+
+
+@register_gradient("LeakyRelu")
+def _leaky_grad(op, g):
+    x = op.inputs[0]
+    return [_grad_op("LeakyReluGrad", [g, x], lambda gv, xv: gv * np.where(xv > 0, 1, 0.2).astype(xv.dtype), x)]
+
+
+def _softmax(v, axis=-1):
+    e = np.exp(v - np.max(v, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax(v, axis=-1):
+    s = v - np.max(v, axis=axis, keepdims=True)
+    return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
+
+
+def softmax(logits, axis=None, name=None, dim=None):
+    x = convert_to_tensor(logits)
+    return simple_op("Softmax", [x], x.dtype, x.shape, _softmax, name=name).outputs[0]
+
+
+def log_softmax(logits, axis=None, name=None, dim=None):
+    x = convert_to_tensor(logits)
+    return simple_op("LogSoftmax", [x], x.dtype, x.shape, _log_softmax, name=name).outputs[0]
+
+
+@register_gradient("Softmax")
+def _softmax_grad(op, g):
+    y = op.outputs[0]
+    return [_grad_op("SoftmaxGrad", [g, y], lambda gv, yv: (gv - np.sum(gv * yv, -1, keepdims=True)) * yv, y)]
+
+
+@register_gradient("LogSoftmax")
+def _log_softmax_grad(op, g):
+    y = op.outputs[0]
+    return [_grad_op("LogSoftmaxGrad", [g, y], lambda gv, yv: gv - np.exp(yv) * np.sum(gv, -1, keepdims=True), y)]
+
+
+def bias_add(value, bias, data_format=None, name=None):
+    return add(value, bias, name=name or "BiasAdd")
+
+
+def l2_loss(t, name=None):
+    x = convert_to_tensor(t)
+    return simple_op("L2Loss", [x], x.dtype, [], lambda v: np.sum(np.square(v)) / 2, name=name).outputs[0]
+
+
+@register_gradient("L2Loss")
+def _l2_grad(op, g):
+    return [multiply(op.inputs[0], g)]
+
+
+# ---- cross-entropies ---------------------------------------------------------------------------------
+def _sce_kernel(labels, logits):
+    ls = _log_softmax(logits)
+    return -np.sum(labels * ls, axis=-1), np.exp(ls) * np.sum(labels, -1, keepdims=True) - labels
+
+
+def softmax_cross_entropy_with_logits_v2(_sentinel=None, labels=None, logits=None, dim=-1, name=None, axis=None):
+    with name_scope(name or "softmax_cross_entropy_with_logits") as scope:
+        logits = convert_to_tensor(logits)
+        labels = convert_to_tensor(labels, logits.dtype)
+        d = logits.shape._dims
+        out = None if d is None else d[:-1]
+        op = make_op("SoftmaxCrossEntropyWithLogits", scope, [labels, logits],
+                     [(logits.dtype, out), (logits.dtype, logits.shape)], kernel=_sce_kernel)
+        return op.outputs[0]
+
+
+def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1, name=None, axis=None):
+    """TF1's deprecated form: no gradient flows into the labels."""
+    with name_scope(name or "softmax_cross_entropy_with_logits_sg") as scope:
+        labels = stop_gradient(labels, name="labels_stop_gradient")
+        return softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits, name=scope)
+
+
+@register_gradient("SoftmaxCrossEntropyWithLogits")
+def _sce_grad(op, g, _g_backprop=None):
+    labels, logits = op.inputs
+    backprop = op.outputs[1]
+    gl = _grad_op("SoftmaxCrossEntropyGrad", [g, backprop], lambda gv, bv: np.expand_dims(gv, -1) * bv, logits)
+    glab = _grad_op("SoftmaxCrossEntropyLabelsGrad", [g, logits],
+                    lambda gv, xv: -np.expand_dims(gv, -1) * _log_softmax(xv), labels)
+    return [glab, gl]
+
+
+def _sparse_kernel(labels, logits):
+    ls = _log_softmax(logits)
+    lab = np.asarray(labels).astype(np.int64)
+    if lab.size and (lab.min() < 0 or lab.max() >= logits.shape[-1]):
+        from summaries.engine.errors import InvalidArgumentError
+        raise InvalidArgumentError(None, None, f"Received a label value of {lab.max()} which is outside the "
+                                   f"valid range of [0, {logits.shape[-1]}).")
+    loss = -np.take_along_axis(ls, lab[..., None], -1)[..., 0]
+    back = np.exp(ls)
+    np.put_along_axis(back, lab[..., None], np.take_along_axis(back, lab[..., None], -1) - 1, -1)
+    return loss, back
+
+
+def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
+    with name_scope(name or "SparseSoftmaxCrossEntropyWithLogits") as scope:
+        logits = convert_to_tensor(logits)
+        labels = convert_to_tensor(labels)
+        d = logits.shape._dims
+        op = make_op("SparseSoftmaxCrossEntropyWithLogits", scope, [labels, logits],
+                     [(logits.dtype, None if d is None else d[:-1]), (logits.dtype, logits.shape)],
+                     kernel=_sparse_kernel)
+        return op.outputs[0]
+
+
+@register_gradient("SparseSoftmaxCrossEntropyWithLogits")
+def _sparse_grad(op, g, _g_backprop=None):
+    logits = op.inputs[1]
+    gl = _grad_op("SparseSoftmaxCrossEntropyGrad", [g, op.outputs[1]],
+                  lambda gv, bv: np.expand_dims(gv, -1) * bv, logits)
+    return [None, gl]
+
+
+def _sig_ce_kernel(z, x):
+    return np.maximum(x, 0) - x * z + np.log1p(np.exp(-np.abs(x)))
+
+
+def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
+    with name_scope(name or "logistic_loss") as scope:
+        logits = convert_to_tensor(logits)
+        labels = convert_to_tensor(labels, logits.dtype)
+        return make_op("SigmoidCrossEntropyWithLogits", scope, [labels, logits], [(logits.dtype, logits.shape)],
+                       kernel=_sig_ce_kernel).outputs[0]
+
+
+@register_gradient("SigmoidCrossEntropyWithLogits")
+def _sig_ce_grad(op, g):
+    z, x = op.inputs
+    gx = _grad_op("SigmoidCrossEntropyGrad", [g, z, x], lambda gv, zv, xv: gv * (_sigmoid(xv) - zv), x)
+    gz = _grad_op("SigmoidCrossEntropyLabelsGrad", [g, x], lambda gv, xv: -gv * xv, z)
+    return [sum_to(gz, z), sum_to(gx, x, name="Sum_1")]
+
+
+# ---- dropout -----------------------------------------------------------------------------------------
+def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
+    """Zero each element with probability 1 - keep_prob and scale the rest by 1/keep_prob.
+
+    One fused op: output 0 is the result, output 1 the scaled mask its gradient reuses.
+    """
+    if keep_prob is None:
+        keep_prob = 1.0 - (0.5 if rate is None else rate) if not hasattr(rate, "dtype") else None
+        if keep_prob is None:
+            from summaries.engine.math_ops import subtract
+            keep_prob = subtract(1.0, rate)
+    with name_scope(name or "dropout") as scope:
+        x = convert_to_tensor(x)
+        kp = convert_to_tensor(keep_prob, x.dtype, name="keep_prob")
+        seed1, seed2 = get_seed(seed)
+        npd = x.dtype.np
+        ref = []
+
+        def factory(sess):
+            rng = sess._rng_for(ref[0], seed1, seed2)
+
+            def k(v, p):
+                p = npd.type(p)
+                if p >= 1:
+                    return v, np.ones((1,) * np.ndim(v), npd)
+                mask = (rng.random(np.shape(v), dtype=npd) < p).astype(npd) / p
+                return v * mask, mask
+            return k
+        op = make_op("Dropout", scope, [x, kp], [(x.dtype, x.shape), (x.dtype, x.shape)], factory=factory,
+                     attrs={"seed": seed1 or 0, "seed2": seed2 or 0, "T": x.dtype})
+        ref.append(op)
+        return op.outputs[0]
+
+
+@register_gradient("Dropout")
+def _dropout_grad(op, g, _g_mask=None):
+    return [multiply(g, op.outputs[1]), None]
+
+
+# ---- tf.losses ---------------------------------------------------------------------------------------
+class _Reduction:
+    NONE = "none"
+    SUM = "weighted_sum"
+    MEAN = "weighted_mean"
+    SUM_OVER_BATCH_SIZE = "weighted_sum_over_batch_size"
+    SUM_BY_NONZERO_WEIGHTS = "weighted_sum_by_nonzero_weights"
+
+
+class losses:
+    """`tf.losses` (the common ones), added to the LOSSES collection as TF1 does."""
+    Reduction = _Reduction
+
+    @staticmethod
+    def _finish(loss, weights, loss_collection):
+        if weights != 1.0:
+            loss = multiply(loss, weights)
+        out = reduce_mean(loss, name="value")
+        if loss_collection:
+            get_default_graph().add_to_collection(loss_collection, out)
+        return out
+
+    @staticmethod
+    def mean_squared_error(labels, predictions, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
+                           reduction=None):
+        with name_scope(scope or "mean_squared_error"):
+            predictions = convert_to_tensor(predictions)
+            labels = convert_to_tensor(labels, predictions.dtype)
+            return losses._finish(squared_difference(predictions, labels), weights, loss_collection)
+
+    @staticmethod
+    def absolute_difference(labels, predictions, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
+                            reduction=None):
+        from summaries.engine.math_ops import abs as _abs, subtract
+        with name_scope(scope or "absolute_difference"):
+            predictions = convert_to_tensor(predictions)
+            return losses._finish(_abs(subtract(predictions, labels)), weights, loss_collection)
+
+    @staticmethod
+    def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0, scope=None,
+                              loss_collection=GraphKeys.LOSSES, reduction=None):
+        with name_scope(scope or "softmax_cross_entropy_loss"):
+            ce = softmax_cross_entropy_with_logits_v2(labels=stop_gradient(onehot_labels), logits=logits,
+                                                      name="xentropy")
+            return losses._finish(ce, weights, loss_collection)
+
+    @staticmethod
+    def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
+                                     reduction=None):
+        with name_scope(scope or "sparse_softmax_cross_entropy_loss"):
+            ce = sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits, name="xentropy")
+            return losses._finish(ce, weights, loss_collection)
+
+    @staticmethod
+    def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothing=0, scope=None,
+                              loss_collection=GraphKeys.LOSSES, reduction=None):
+        with name_scope(scope or "sigmoid_cross_entropy_loss"):
+            ce = sigmoid_cross_entropy_with_logits(labels=multi_class_labels, logits=logits)
+            return losses._finish(ce, weights, loss_collection)
+
+    @staticmethod
+    def get_losses(scope=None, loss_collection=GraphKeys.LOSSES):
+        return get_default_graph().get_collection(loss_collection, scope)
+
+    @staticmethod
+    def get_total_loss(add_regularization_losses=True, name="total_loss"):
+        from summaries.engine.math_ops import add_n
+        return add_n(losses.get_losses(), name=name)
+
+
+def moments(x, axes, shift=None, name=None, keep_dims=False, keepdims=None):
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    with name_scope(name or "moments"):
+        mean = reduce_mean(x, axes, keepdims=True, name="mean")
+        var = reduce_mean(squared_difference(x, stop_gradient(mean)), axes, keepdims=True, name="variance")
+        if not keep:
+            from summaries.engine.array_ops import squeeze
+            mean, var = squeeze(mean, axes), squeeze(var, axes)
+        return mean, var
+
+
+square, reduce_sum, dt  # re-exported names used by api.nn
