@@ -133,3 +133,33 @@ def test_adam_slot_and_power_variable_names():
     names = {v.op.name for v in tf.global_variables()}
     assert {"layer1/W", "layer1/W/Adam", "layer1/W/Adam_1", "beta1_power", "beta2_power"} <= names
     assert [v.op.name for v in tf.trainable_variables()] == ["layer1/W"]
+
+
+def test_session_runs_blas_single_threaded_unless_told():
+    """Small-batch matmuls run on one OpenBLAS thread (threads contend on shared 2-core machines)."""
+    import os
+    import subprocess
+    import sys
+    code = """
+import ctypes, numpy
+import summaries as tf
+def threads():
+    for path in {l.split()[-1] for l in open('/proc/self/maps') if 'openblas' in l.lower() and '.so' in l}:
+        lib = ctypes.CDLL(path)
+        for name in ('scipy_openblas_get_num_threads64_', 'openblas_get_num_threads64_', 'openblas_get_num_threads'):
+            if hasattr(lib, name):
+                return getattr(lib, name)()
+before = threads()
+tf.Session()
+print(before, threads())
+"""
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    before, after = out.split()
+    if before == "None":
+        import pytest
+        pytest.skip("numpy is not linked to OpenBLAS here")
+    assert after == "1"
+    env["OPENBLAS_NUM_THREADS"] = "2"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split()[1] == out.split()[0]  # the user's choice is left alone

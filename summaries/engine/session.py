@@ -15,6 +15,7 @@ import threading
 import numpy as np
 
 from summaries.engine.array_ops import missing_feed_message
+from summaries.engine.blas import limit_blas_threads
 from summaries.engine.errors import InvalidArgumentError, OpError
 from summaries.engine.graph import Operation, Tensor, get_default_graph
 
@@ -165,6 +166,7 @@ def _convert_feed(value, npd, dims, msg):
 
 class BaseSession:
     def __init__(self, target: str = "", graph=None, config=None):
+        limit_blas_threads()
         if target:
             raise ValueError(f"tf.Session({target!r}): distributed TensorFlow targets are not supported by this "
                              f"engine; it runs in-process only. Use tf.Session() without a target.")
