@@ -67,3 +67,29 @@ def test_json_encoders_agree():
     fast, slow = json.loads(jsonutil.dumps(payload)), json.loads(jsonutil._dumps_stdlib(payload))
     assert fast == slow
     assert [math.copysign(1, v) for v in fast["v"][:-2]] == [math.copysign(1, v) for v in values]
+
+
+def test_thinned_list_is_bounded_even_and_keeps_first_and_latest():
+    from dataclasses import dataclass
+
+    from board_server.data.run_data import ThinnedList
+
+    @dataclass
+    class P:
+        step: int
+
+    for n in (1, 7, 999, 1000, 1001, 1002, 2001, 4096, 12345):
+        series = ThinnedList(limit=500)
+        for i in range(n):
+            series.append(P(i))
+            assert series.items[-1].step == i  # the latest is always there
+        steps = [p.step for p in series]
+        assert len(steps) <= 1001 and steps[0] == 0 and steps == sorted(set(steps))
+        body = steps[:-1] if n > 1 and (n - 1) % series.stride else steps
+        assert len(set(np.diff(body).tolist())) <= 1  # evenly spaced (the held latest point aside)
+        if n > 1000:
+            assert len(steps) >= 500
+    series = ThinnedList(limit=500)
+    for i in range(3000):
+        series.append(P(i))
+    assert series.purge_from(1500) > 0 and max(p.step for p in series) < 1500

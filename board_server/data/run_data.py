@@ -91,6 +91,50 @@ class ScalarColumn:
         self._pending, self._blocks, self._series = [], [], None
 
 
+class ThinnedList:
+    """A growing series kept to at most 2 x `limit` points, evenly spread, first and latest always kept.
+
+    Every `stride`-th point is kept; when the list outgrows 2 x limit, every other kept point goes
+    and the stride doubles. The newest point is held too (replaced by the next one) so a chart
+    always ends at the last step. Histograms use it: a long run's memory stays bounded, like
+    TensorBoard's 500-step reservoir, but deterministic and evenly spaced.
+    """
+
+    __slots__ = ("items", "limit", "stride", "seen", "last_is_extra")
+
+    def __init__(self, limit: int = 500):
+        self.items: list = []
+        self.limit, self.stride, self.seen, self.last_is_extra = limit, 1, 0, False
+
+    def append(self, point) -> None:
+        if self.last_is_extra:
+            self.items.pop()
+        on_stride = self.seen % self.stride == 0
+        self.seen += 1
+        self.items.append(point)
+        self.last_is_extra = not on_stride
+        if len(self.items) > 2 * self.limit:
+            extra = self.items.pop() if self.last_is_extra else None
+            newest = extra if extra is not None else self.items[-1]
+            self.items = self.items[::2]
+            self.stride *= 2
+            self.last_is_extra = self.items[-1] is not newest
+            if self.last_is_extra:
+                self.items.append(newest)
+
+    def purge_from(self, step: int) -> int:
+        kept = [p for p in self.items if p.step < step]
+        dropped = len(self.items) - len(kept)
+        self.items, self.last_is_extra = kept, False
+        return dropped
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
 def _narrow_steps(steps: np.ndarray) -> np.ndarray:
     """Steps as int32 when they fit (most runs), else int64."""
     if steps.size and (steps.min() < -2**31 or steps.max() >= 2**31):
@@ -103,7 +147,7 @@ class RunData:
     """One run's data. `tag_info[plugin][tag]` says which tags exist for which dashboard."""
     tag_info: dict[str, dict[str, TagInfo]] = field(default_factory=dict)
     scalars: dict[str, ScalarColumn] = field(default_factory=dict)
-    histograms: dict[str, list[HistogramPoint]] = field(default_factory=dict)
+    histograms: dict[str, ThinnedList] = field(default_factory=dict)  # of HistogramPoint
     blobs: dict[str, list[tuple[BlobSequencePoint, BlobRef]]] = field(default_factory=dict)
     text: dict[str, list[TextPoint]] = field(default_factory=dict)
     run_metadata: dict[str, bytes] = field(default_factory=dict)
@@ -141,7 +185,10 @@ class RunData:
         for tag, column in self.scalars.items():
             if tags is None or tag in tags:
                 dropped += column.purge_from(step)
-        for store in (self.histograms, self.blobs, self.text):
+        for tag, series in self.histograms.items():
+            if tags is None or tag in tags:
+                dropped += series.purge_from(step)
+        for store in (self.blobs, self.text):
             for tag, points in store.items():
                 if tags is None or tag in tags:
                     kept = [p for p in points if _step_of(p) < step]
