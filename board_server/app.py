@@ -15,6 +15,7 @@ from board_server.plugins import PLUGIN_MODULES
 
 log = logging.getLogger("board")
 MAX_QUERY = 8192  # bytes of query string; longer requests are refused
+MAX_BODY = 4 << 20  # bytes of request body (the scalars batch POST); larger bodies get a JSON 413
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
@@ -42,6 +43,8 @@ def create_app(provider, *, window_title: str = "", data_location: str = "",
     so a DNS-rebinding page cannot talk to us)."""
     app = Flask(__name__, static_folder=None)
     app.config["PROVIDER"] = provider
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.url_map.merge_slashes = False  # `/static//etc/x` is a JSON 404, not a redirect to another path
     plugins = load_plugins()
     assets = static_dir()
 
