@@ -27,7 +27,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--samples_per_plugin", default="",
                    help="accepted for compatibility; board keeps every scalar point and image")
     p.add_argument("--window_title", default="", help="title of the browser tab")
-    p.add_argument("--load_workers", type=int, default=None, help="processes for the first load (default: cores)")
+    p.add_argument("--load_workers", type=int, default=None, help="threads reading runs during the first load (default: cores)")
     p.add_argument("--verbose", action="store_true", help="log every request")
     p.add_argument("--version", action="version", version=f"board {__version__}")
     args = p.parse_args(argv)

@@ -93,3 +93,15 @@ def test_thinned_list_is_bounded_even_and_keeps_first_and_latest():
     for i in range(3000):
         series.append(P(i))
     assert series.purge_from(1500) > 0 and max(p.step for p in series) < 1500
+
+
+def test_smoothing_long_series_matches_the_sequential_loop():
+    rng = np.random.default_rng(3)
+    values = np.cumsum(rng.normal(size=20000)) + 1e3 * rng.random()
+    values[[5, 7000, 15000]] = [math.nan, math.inf, -math.inf]
+    for weight in (0.01, 0.6, 0.95, 0.999):
+        got = smooth(values, weight)
+        want = np.array(reference_smooth(values.tolist(), weight))
+        finite = np.isfinite(want)
+        assert np.array_equal(finite, np.isfinite(got))
+        np.testing.assert_allclose(got[finite], want[finite], rtol=1e-9, atol=1e-9)

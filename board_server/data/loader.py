@@ -52,8 +52,9 @@ class RunLoader:
             names = sorted(n for n in os.listdir(self.directory) if is_event_file(n))
         except OSError:
             return []
-        return [os.path.join(self.directory, n) for n in names
-                if os.path.isfile(os.path.join(self.directory, n))]
+        paths = [os.path.join(self.directory, n) for n in names]
+        # A symlink could point anywhere: only regular files inside the run directory are read.
+        return [p for p in paths if os.path.isfile(p) and not os.path.islink(p)]
 
     def poll(self) -> int:
         """Read whatever is new in the run's files; returns the number of records read."""

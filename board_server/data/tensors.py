@@ -80,7 +80,8 @@ def histogram_proto_to_buckets(histo: HistogramProto) -> np.ndarray:
     inner = limits[start:end]
     lefts = [histo.min] + inner
     rights = inner + [histo.max]
-    return np.array([lefts, rights, counts[start:end + 1]], dtype=np.float32).T.astype(np.float64)
+    with np.errstate(over="ignore"):  # +-DBL_MAX edges become +-inf in float32, as in TensorBoard
+        return np.array([lefts, rights, counts[start:end + 1]], dtype=np.float32).T.astype(np.float64)
 
 
 def histogram_tensor_to_buckets(array: np.ndarray) -> np.ndarray:

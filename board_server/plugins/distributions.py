@@ -23,6 +23,11 @@ def is_active(provider) -> bool:
 
 def compress(buckets: np.ndarray, bps=BASIS_POINTS) -> list[tuple[int, float]]:
     """[(basis point, value)] for [k, 3] buckets (left, right, count)."""
+    with np.errstate(all="ignore"):  # infinite edges or counts give inf/NaN values, sent as such
+        return _compress(buckets, bps)
+
+
+def _compress(buckets: np.ndarray, bps) -> list[tuple[int, float]]:
     buckets = np.asarray(buckets, dtype=np.float64).reshape(-1, 3)
     if buckets.shape[0] == 0:
         return [(bp, 0.0) for bp in bps]

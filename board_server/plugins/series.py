@@ -1,7 +1,7 @@
 """Series math shared by dashboards: TensorBoard's debiased EMA and extreme-keeping downsampling."""
 from __future__ import annotations
 
-from itertools import accumulate
+import math
 
 import numpy as np
 
@@ -20,10 +20,29 @@ def smooth(values: np.ndarray, weight: float) -> np.ndarray:
     y = values[finite]
     if y.size == 0 or (finite.all() and np.all(y == y[0])):
         return out
-    ema = np.fromiter(accumulate(y.tolist(), lambda last, v: last * weight + (1 - weight) * v, initial=0.0),
-                      dtype=np.float64, count=y.size + 1)[1:]
+    ema = _ema(y, weight)
     debias = 1.0 - weight ** np.arange(1, y.size + 1, dtype=np.float64)
     out[finite] = ema / debias
+    return out
+
+
+def _ema(y: np.ndarray, weight: float) -> np.ndarray:
+    """s[t] = weight * s[t-1] + (1 - weight) * y[t], s[-1] = 0, without a Python loop per point.
+
+    Within a block, s[t] = weight**(t+1) * s_in + (1 - weight) * weight**t * cumsum(y * weight**-k)[t];
+    blocks are short enough that weight**-k stays below 1e100 (no overflow), and the rounding error
+    stays about eps * max|y| / (1 - weight), as in the sequential loop.
+    """
+    out = np.empty_like(y)
+    block = max(1, min(y.size, int(100 * math.log(10) / -math.log(weight))))
+    k = np.arange(block, dtype=np.float64)
+    grow, decay = weight ** -k, weight ** k
+    carry = 0.0
+    for start in range(0, y.size, block):
+        seg = y[start:start + block]
+        m = seg.size
+        out[start:start + m] = weight * decay[:m] * carry + (1 - weight) * decay[:m] * np.cumsum(seg * grow[:m])
+        carry = out[start + m - 1]
     return out
 
 
