@@ -150,7 +150,7 @@ async function main() {
         pane.main.replaceChildren(el('p', {class: 'error', text: `Could not load the ${name} dashboard: ${e.message}`}));
       }
     }
-    if (location.hash.slice(1) !== name) history.replaceState(null, '', `#${name}`);
+    if (active === name && location.hash.slice(1) !== name) history.replaceState(null, '', `#${name}`);
     for (const fn of state.reloadListeners) fn();
   }
 
@@ -159,6 +159,10 @@ async function main() {
     tabs.append(el('button', {class: `tab${info.enabled ? '' : ' inactive'}`, dataset: {plugin: name},
       title: info.enabled ? '' : 'No data for this dashboard yet', onclick: () => show(name), text: info.tab_name}));
   }
+  window.addEventListener('hashchange', () => {  // links and back/forward between dashboards
+    const name = location.hash.slice(1);
+    if (listing[name] && name !== active) show(name);
+  });
   const wanted = location.hash.slice(1);
   await show(listing[wanted] ? wanted : firstActive);
   watchFirstLoad().then(scheduleReloads);

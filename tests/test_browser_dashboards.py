@@ -83,7 +83,10 @@ def test_distributions_bands(page, xor_url):
 def test_images_slider_moves_through_steps(page):
     want = expected("tf1_mnist")["runs"]["mnist"]["images"]["input/image/0"]
     with serve(FIXTURES / "tf1_mnist", "--reload_interval", "0") as url:
-        page.goto(url + "#images")
+        page.goto(url + "#histograms")
+        page.wait_for_selector(".tab.active[data-plugin=histograms]")
+        page.evaluate("() => { location.hash = 'images'; }")  # a link or back/forward switches the tab
+        page.wait_for_selector(".tab.active[data-plugin=images]")
         card = ".card[data-run='mnist'][data-tag='input/image/0']"
         page.wait_for_function("""(sel) => {
             const img = document.querySelector(sel + ' img');
