@@ -76,17 +76,17 @@ def test_vector_crc_equals_library():
 
 
 def test_damage_ends_the_clean_prefix_and_nothing_is_lost(tmp_path):
-    records = [frame(encode("scalar", "t", i, 1.0 + i, float(i))) for i in range(100)]
+    records = [frame(encode("scalar", "t", i + 1, 1.0 + i, float(i))) for i in range(100)]  # equal lengths
     data = bytearray(b"".join(records))
     bad = sum(len(r) for r in records[:40]) + 20  # a byte inside record 40's payload
     data[bad] ^= 0xFF
     prefix = clean_prefix(bytes(data))
     assert prefix.starts.size == 40 and prefix.end == sum(len(r) for r in records[:40])
     batch = decode_scalars(bytes(data), prefix.starts, prefix.lengths)
-    assert batch.steps.tolist() == list(range(40)) and batch.tags == ["t"]
+    assert batch.steps.tolist() == list(range(1, 41)) and batch.tags == ["t"]
     (tmp_path / "events.out.tfevents.1.h").write_bytes(bytes(data))
     got = loaded(tmp_path)["t"]
-    assert [p[0] for p in got] == [i for i in range(100) if i != 40]  # only the damaged record is lost
+    assert [p[0] for p in got] == [i + 1 for i in range(100) if i != 40]  # only the damaged record is lost
 
 
 def test_huge_length_field_is_not_trusted():

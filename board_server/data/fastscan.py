@@ -85,42 +85,63 @@ def frame_positions(buf: bytes, start: int) -> tuple[np.ndarray, np.ndarray, int
     end = len(buf)
     heads: list[np.ndarray] = []
     sizes: list[np.ndarray] = []
+    single_heads: list[int] = []  # records found one at a time, not yet moved into `heads`
+    single_sizes: list[int] = []
     recent: list[int] = []  # the last lengths seen, to find the cycle
+    seen, next_try = 0, 32  # look for a cycle again only after this many records
     pos = start
     while end - pos >= HEADER:
-        period = _period(recent)
-        if period:
-            pattern = np.array(recent[-period:], dtype=np.int64)
-            want = min(1 << 16, max(period, (end - pos) // (int(pattern.mean()) + HEADER + FOOTER) + 1))
-            guess = np.tile(pattern, -(-want // period))[:want]
-            at = pos + np.concatenate(([0], np.cumsum(guess + HEADER + FOOTER)[:-1]))
-            fits = np.flatnonzero(at + HEADER > end)
-            m = int(fits[0]) if fits.size else at.size
-            actual = arr[at[:m, None] + np.arange(8)].copy().view("<u8")[:, 0].astype(np.int64)
-            wrong = np.flatnonzero(actual != guess[:m])
-            good = int(wrong[0]) if wrong.size else m
-            if good:
-                complete = np.flatnonzero(at[:good] + HEADER + guess[:good] + FOOTER > end)
-                good = int(complete[0]) if complete.size else good
-            if good:
-                heads.append(at[:good])
-                sizes.append(guess[:good])
-                pos = int(at[good - 1] + HEADER + guess[good - 1] + FOOTER)
-                recent = guess[max(0, good - 128):good].tolist()
+        if seen >= next_try:
+            period = _period(recent)
+            good = _predicted(arr, end, pos, recent[-period:]) if period else None
+            if good is not None:
+                at, lengths = good
+                if single_heads:
+                    heads.append(np.array(single_heads, dtype=np.int64))
+                    sizes.append(np.array(single_sizes, dtype=np.int64))
+                    single_heads, single_sizes = [], []
+                heads.append(at)
+                sizes.append(lengths)
+                pos = int(at[-1] + HEADER + lengths[-1] + FOOTER)
+                recent = lengths[-128:].tolist()
+                seen += at.size
+                next_try = seen
                 continue
-        # One record at a time (no cycle yet, or the prediction failed right away).
+            next_try = seen + 32
         length = _U64(buf, pos)[0]
         if length > MAX_RECORD or pos + HEADER + length + FOOTER > end:
             break
-        heads.append(np.array([pos], dtype=np.int64))
-        sizes.append(np.array([length], dtype=np.int64))
+        single_heads.append(pos)
+        single_sizes.append(length)
         recent.append(length)
         if len(recent) > 256:
             del recent[:128]
+        seen += 1
         pos += HEADER + length + FOOTER
+    if single_heads:
+        heads.append(np.array(single_heads, dtype=np.int64))
+        sizes.append(np.array(single_sizes, dtype=np.int64))
     if not heads:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), pos
     return np.concatenate(heads), np.concatenate(sizes), pos
+
+
+def _predicted(arr: np.ndarray, end: int, pos: int, cycle: list[int]):
+    """(offsets, lengths) of the records from `pos` that follow the repeating `cycle`, or None."""
+    pattern = np.array(cycle, dtype=np.int64)
+    period = pattern.size
+    want = min(1 << 16, max(period, (end - pos) // (int(pattern.mean()) + HEADER + FOOTER) + 1))
+    guess = np.tile(pattern, -(-want // period))[:want]
+    at = pos + np.concatenate(([0], np.cumsum(guess + HEADER + FOOTER)[:-1]))
+    fits = np.flatnonzero(at + HEADER > end)
+    m = int(fits[0]) if fits.size else at.size
+    actual = arr[at[:m, None] + np.arange(8)].copy().view("<u8")[:, 0].astype(np.int64)
+    wrong = np.flatnonzero(actual != guess[:m])
+    good = int(wrong[0]) if wrong.size else m
+    if good:
+        complete = np.flatnonzero(at[:good] + HEADER + guess[:good] + FOOTER > end)
+        good = int(complete[0]) if complete.size else good
+    return (at[:good], guess[:good]) if good else None
 
 
 def _period(lengths: list[int]) -> int:
@@ -173,8 +194,8 @@ def decode_scalars(buf: bytes, starts: np.ndarray, sizes: np.ndarray) -> ScalarB
     tags: list[str] = []
     tag_index: dict[bytes, int] = {}
     for length, members in _by_length(sizes):
-        if length < 16 or length > VECTOR_MAX_LEN:
-            continue
+        if length < 16 or length > VECTOR_MAX_LEN or members.size < VECTOR_MIN_GROUP:
+            continue  # few records: the per-record path is cheaper than numpy's fixed costs
         rows = arr[starts[members][:, None] + np.arange(length)]
         _decode_rows(rows, length, members, is_scalar, steps, walls, values, tag_keys, tags, tag_index)
     keep = is_scalar
