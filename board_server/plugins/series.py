@@ -1,6 +1,7 @@
 """Series math shared by dashboards: TensorBoard's debiased EMA and extreme-keeping downsampling."""
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -21,9 +22,17 @@ def smooth(values: np.ndarray, weight: float) -> np.ndarray:
     if y.size == 0 or (finite.all() and np.all(y == y[0])):
         return out
     ema = _ema(y, weight)
-    debias = 1.0 - weight ** np.arange(1, y.size + 1, dtype=np.float64)
-    out[finite] = ema / debias
+    out[finite] = ema / (1.0 - _powers(weight, y.size + 1)[1:])
     return out
+
+
+@functools.lru_cache(maxsize=16)
+def _powers(weight: float, n: int) -> np.ndarray:
+    """weight**0 .. weight**(n-1), cached: every series of a batch shares one smoothing weight."""
+    out = np.empty(n)
+    out[0] = 1.0
+    out[1:] = weight
+    return np.cumprod(out)
 
 
 def _ema(y: np.ndarray, weight: float) -> np.ndarray:
@@ -35,8 +44,8 @@ def _ema(y: np.ndarray, weight: float) -> np.ndarray:
     """
     out = np.empty_like(y)
     block = max(1, min(y.size, int(100 * math.log(10) / -math.log(weight))))
-    k = np.arange(block, dtype=np.float64)
-    grow, decay = weight ** -k, weight ** k
+    decay = _powers(weight, block)
+    grow = 1.0 / decay
     carry = 0.0
     for start in range(0, y.size, block):
         seg = y[start:start + block]
