@@ -115,3 +115,34 @@ def test_batch_route_downsamples_keeping_spikes_and_smooths_on_full_series(tmp_p
         shared = [s for s in few["step"] if s in many_at]
         assert len(shared) > 50
         assert all(many_at[s] == sm for s, sm in zip(few["step"], few["smoothed"]) if s in many_at)
+
+
+def test_batch_results_follow_new_data(tmp_logdir):
+    """The batch route's per-series cache never serves a result older than the data."""
+    from board_server.app import create_app
+    from board_server.data.logdir import LogdirProvider
+    from board_server.plugins.series import downsample_indices, smooth
+    from summaries.summary.writer import SummaryWriter
+    writer = SummaryWriter(str(tmp_logdir / "run"))
+    for step in range(3000):
+        writer.add_scalar("loss", math.sin(step / 50), step)
+    writer.flush()
+    provider = LogdirProvider([("", str(tmp_logdir))], reload_interval=0)
+    provider.reload(first=True)
+    client = create_app(provider).test_client()
+    body = {"series": [{"run": "run", "tag": "loss"}], "points": 200, "smoothing": 0.9}
+    for more in (0, 1000, 1):
+        if more:
+            start = provider.scalars("run", "loss").steps.size
+            for step in range(start, start + more):
+                writer.add_scalar("loss", math.cos(step / 7), step)
+            writer.flush()
+            provider.reload()
+        first = client.post("/data/plugin/scalars/batch", json=body).get_json()["series"][0]
+        again = client.post("/data/plugin/scalars/batch", json=body).get_json()["series"][0]
+        series = provider.scalars("run", "loss")
+        keep = downsample_indices(series.values, 200)
+        assert first == again and first["total"] == series.steps.size
+        assert first["step"] == series.steps[keep].tolist()
+        assert first["smoothed"] == smooth(series.values, 0.9)[keep].tolist()
+    writer.close()

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+from collections import OrderedDict
 
+import numpy as np
 from flask import Blueprint, Response, request
 
-from board_server.jsonutil import float_list, json_error, json_response
+from board_server.jsonutil import dumps, float_list, json_error, json_response
 from board_server.plugins.series import downsample_indices, smooth
 
 NAME = "scalars"
@@ -20,12 +23,76 @@ MAX_BATCH = 500  # series per batch request
 MAX_POINTS = 100_000
 
 
+STREAM_CHUNK = 4096  # points encoded at a time: a 2M-point series never sits in memory as Python objects
+
+
+def _json_chunks(series):
+    """`[[wall, step, value], ...]`, encoded and sent a chunk of points at a time."""
+    n = series.steps.size
+    yield b"["
+    for start in range(0, n, STREAM_CHUNK):
+        part = slice(start, start + STREAM_CHUNK)
+        rows = dumps(list(zip(series.wall_times[part].tolist(), series.steps[part].tolist(),
+                              float_list(series.values[part]))))
+        yield rows[1:-1] if start == 0 else b"," + rows[1:-1]
+    yield b"]"
+
+
+def _drawn(series, points: int, weight: float) -> dict:
+    """What a chart draws of one series: smoothed on every point, then downsampled keeping extremes."""
+    smoothed = smooth(series.values, weight)
+    keep = downsample_indices(series.values, points)
+    return {"total": int(series.steps.size), "step": series.steps[keep].tolist(),
+            "wall": series.wall_times[keep].tolist(), "value": float_list(series.values[keep]),
+            "smoothed": float_list(smoothed[keep])}
+
+
+class DrawnCache:
+    """Recent batch results per (run, tag, points, smoothing), valid while the series is the same object.
+
+    The page asks for the same charts on every reload tick; a series object is replaced whenever
+    its data changes, so identity tells whether a cached result is still right.
+    """
+
+    def __init__(self, size: int = 1024):
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key, series):
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is None or hit[0] is not series:
+                return None
+            self.items.move_to_end(key)
+            return hit[1]
+
+    def put(self, key, series, entry: dict) -> dict:
+        with self.lock:
+            self.items[key] = (series, entry)
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return entry
+
+
+def _csv_chunks(series):
+    yield "Wall time,Step,Value\r\n"
+    for start in range(0, series.steps.size, STREAM_CHUNK):
+        part = slice(start, start + STREAM_CHUNK)
+        out = io.StringIO()
+        csv.writer(out).writerows(zip(series.wall_times[part].tolist(), series.steps[part].tolist(),
+                                      series.values[part].astype(np.float64).tolist()))
+        yield out.getvalue()
+
+
 def is_active(provider) -> bool:
     return bool(provider.tags(NAME))
 
 
 def create_blueprint(provider) -> Blueprint:
     bp = Blueprint(NAME, __name__)
+    cache = DrawnCache()
 
     @bp.route("/tags")
     def tags():
@@ -41,15 +108,10 @@ def create_blueprint(provider) -> Blueprint:
         series = provider.scalars(run, tag)
         if series is None:
             return json_error(f"no scalar series for run {run!r}, tag {tag!r}", 404)
-        walls, steps, values = series.wall_times.tolist(), series.steps.tolist(), float_list(series.values)
         if request.args.get("format") == "csv":
-            out = io.StringIO()
-            writer = csv.writer(out)
-            writer.writerow(["Wall time", "Step", "Value"])
-            writer.writerows(zip(walls, steps, series.values.tolist()))
-            return Response(out.getvalue(), mimetype="text/csv",
+            return Response(_csv_chunks(series), mimetype="text/csv",
                             headers={"Content-Disposition": "attachment; filename=scalars.csv"})
-        return json_response(list(zip(walls, steps, values)))
+        return Response(_json_chunks(series), mimetype="application/json")
 
     @bp.route("/batch", methods=["POST"])
     def batch():
@@ -72,11 +134,11 @@ def create_blueprint(provider) -> Blueprint:
             if series is None:
                 out.append({"run": run, "tag": tag, "missing": True})
                 continue
-            smoothed = smooth(series.values, weight)
-            keep = downsample_indices(series.values, points)
-            out.append({"run": run, "tag": tag, "total": int(series.steps.size),
-                        "step": series.steps[keep].tolist(), "wall": series.wall_times[keep].tolist(),
-                        "value": float_list(series.values[keep]), "smoothed": float_list(smoothed[keep])})
+            key = (run, tag, points, weight)
+            entry = cache.get(key, series)
+            if entry is None:
+                entry = cache.put(key, series, _drawn(series, points, weight))
+            out.append({"run": run, "tag": tag, **entry})
         return json_response({"series": out})
 
     return bp
