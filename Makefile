@@ -31,7 +31,11 @@ test-fast: install
 bench: install
 	$(BIN)/python bench/write_bench.py
 	$(BIN)/python bench/engine_bench.py
-	$(BIN)/python bench/load_bench.py
+	$(BIN)/python bench/load_bench.py --skip-slow
+	$(BIN)/python bench/image_memory_bench.py
+	$(BIN)/python bench/graph_bench.py
+	$(BIN)/python bench/serve_bench.py --logdir small
+	$(BIN)/python bench/serve_bench.py --logdir large
 
 # Regenerate summaries/proto/*_pb2.py from the .proto sources (protoc from grpcio-tools, in a scratch venv).
 protos:
