@@ -10,6 +10,7 @@ import threading
 import time
 
 from board_server import __version__
+from board_server.memory import limit_malloc_arenas
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "[::1]", "::1"}
 
@@ -63,6 +64,7 @@ def _interrupt(*_):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    limit_malloc_arenas()  # before any thread starts
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.verbose:

@@ -17,7 +17,7 @@ from board_server.data.run_data import RunData
 from summaries.events.record import HEADER, read_records
 
 log = logging.getLogger("board.data")
-CHUNK = 1 << 20  # bytes read per step: bounds the peak memory of a load (buffer + its records)
+CHUNK = 512 << 10  # bytes read per step: bounds the peak memory of a load (buffer + its records)
 
 
 def is_event_file(name: str) -> bool:

@@ -18,6 +18,7 @@ from board_server.data.loader import RunLoader, is_event_file, load_run
 from board_server.data.provider import (BlobSequencePoint, HistogramPoint, RunInfo, ScalarSeries, TagInfo,
                                         TextPoint)
 from board_server.data.run_data import BlobRef
+from board_server.memory import release_free_memory
 from summaries.events.record import FOOTER, HEADER, MAX_RECORD, masked_crc32c
 from summaries.proto import Event
 
@@ -57,7 +58,7 @@ class LogdirProvider:
         except Exception:
             log.exception("first load failed")
         self._first_load_done.set()
-        _release_free_memory()
+        release_free_memory()
         while self.reload_interval > 0 and not self._stop.wait(self.reload_interval):
             try:
                 self.reload()
@@ -186,15 +187,6 @@ class LogdirProvider:
     def keras_model(self, run: str, tag: str) -> str | None:
         data, _ = self._data(run)
         return data.keras_models.get(tag) if data is not None else None
-
-
-def _release_free_memory() -> None:
-    """Hand the first load's freed temporaries back to the OS (glibc keeps them otherwise)."""
-    try:
-        import ctypes
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
 
 
 def _total_size(directories) -> int:
