@@ -40,8 +40,13 @@ def tf1_histogram(values) -> HistogramProto:
         proto.min = float(ordered[0])
         proto.max = float(ordered[-1])
         proto.num = float(v.size)
-        proto.sum = float(np.cumsum(v)[-1])  # cumsum adds in input order, like TF (np.sum is pairwise)
-        proto.sum_squares = float(np.cumsum(v * v)[-1])
+        # TF adds value and value*value into two doubles in input order. cumsum adds in order too
+        # (np.sum is pairwise); one complex cumsum runs both sums in one pass, each part rounded
+        # exactly as its own double sum would be.
+        both = np.empty(v.size, dtype=np.complex128)
+        both.real, both.imag = v, v * v
+        total = np.cumsum(both)[-1]
+        proto.sum, proto.sum_squares = float(total.real), float(total.imag)
         # Bucket i holds [limit[i-1], limit[i]): counts are differences of "how many values < limit".
         # (Searching the 1.5k limits in the sorted values is ~10x faster than placing each value.)
         below = np.searchsorted(ordered, DEFAULT_LIMITS, side="left")
