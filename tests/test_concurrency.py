@@ -256,8 +256,10 @@ def _one_round(tmp: Path, seed: int) -> str:
                 elif w.proc is None and rnd.random() < 0.3:
                     w.start()
             elapsed = time.monotonic() - t0
-            if not did_rename and elapsed > DURATION * 0.4:
-                w = writers["run2"]
+            w = writers["run2"]
+            # Rename when run2's writer is stopped or has written (a writer still starting would recreate
+            # the old directory after the rename and put its steps there).
+            if not did_rename and elapsed > DURATION * 0.4 and (w.proc is None or w.alive_for() > 0):
                 target = logdir / renamed["run2"]
                 target.parent.mkdir(parents=True)
                 os.rename(w.run_dir, target)  # the writer may be alive: it keeps appending to its open file
