@@ -139,30 +139,25 @@ def _prod_grad(op, g):
     return [_grad_op("ProdGrad", [g, x, y], k, x), None]
 
 
-def argmax(input, axis=None, name=None, dimension=None, output_type=dt.int64):
+def _arg_reduce(op_type: str, fn, input, axis, name, dimension, output_type):
     x = convert_to_tensor(input)
     axis = dimension if axis is None else axis
     axis = 0 if axis is None else int(axis)
     od = dt.as_dtype(output_type)
     dims = x.shape._dims
     out = None if dims is None else [d for i, d in enumerate(dims) if i != axis % len(dims)]
-    with name_scope(name or "ArgMax") as scope:
+    with name_scope(name or op_type) as scope:
         dim_t = constant(axis, dt.int32, name="dimension")
-        return make_op("ArgMax", scope, [x, dim_t], [(od, out)], exec_idx=(0,),
-                       kernel=lambda v: np.argmax(v, axis=axis).astype(od.np)).outputs[0]
+        return make_op(op_type, scope, [x, dim_t], [(od, out)], exec_idx=(0,),
+                       kernel=lambda v: fn(v, axis=axis).astype(od.np)).outputs[0]
+
+
+def argmax(input, axis=None, name=None, dimension=None, output_type=dt.int64):
+    return _arg_reduce("ArgMax", np.argmax, input, axis, name, dimension, output_type)
 
 
 def argmin(input, axis=None, name=None, dimension=None, output_type=dt.int64):
-    x = convert_to_tensor(input)
-    axis = dimension if axis is None else axis
-    axis = 0 if axis is None else int(axis)
-    od = dt.as_dtype(output_type)
-    dims = x.shape._dims
-    out = None if dims is None else [d for i, d in enumerate(dims) if i != axis % len(dims)]
-    with name_scope(name or "ArgMin") as scope:
-        dim_t = constant(axis, dt.int32, name="dimension")
-        return make_op("ArgMin", scope, [x, dim_t], [(od, out)], exec_idx=(0,),
-                       kernel=lambda v: np.argmin(v, axis=axis).astype(od.np)).outputs[0]
+    return _arg_reduce("ArgMin", np.argmin, input, axis, name, dimension, output_type)
 
 
 arg_max, arg_min = argmax, argmin
