@@ -1,8 +1,9 @@
 // Distributions dashboard: each histogram compressed (server-side, TensorBoard's way) to the values
 // at 9 percentiles of a normal distribution's basis points, drawn over steps as nested bands:
 // min–max, ±1.5σ, ±1σ, ±0.5σ, and the median as a line.
-import {decodeFloats, el} from './util.js';
-import {PLOT_CONFIG, axisValue, baseLayout, cardFrame, mountRunTagCards, radios} from './tagcards.js';
+import {decodeFloats, el, radios} from './util.js';
+import {PLOT_CONFIG, axisValue, baseLayout, withAlpha} from './plotting.js';
+import {cardFrame, mountRunTagCards} from './tagcards.js';
 
 const BANDS = [[0, 8, 0.18], [1, 7, 0.3], [2, 6, 0.45], [3, 5, 0.6]]; // lower index, upper index, opacity
 const settings = {axis: 'step'};
@@ -25,11 +26,6 @@ export async function mount(container, ctx) {
   await frame.refreshTags();
 }
 
-function rgba(hex, alpha) {
-  const n = parseInt(hex.slice(1), 16);
-  return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
-}
-
 function draw(ctx, run, tag, card) {
   const color = ctx.runs.colorOf(run);
   const firstWall = card.data.length ? card.data[0].wall : 0;
@@ -39,7 +35,7 @@ function draw(ctx, run, tag, card) {
   for (const [lower, upper, alpha] of BANDS) {
     traces.push({x, y: column(lower), type: 'scatter', mode: 'lines', line: {width: 0, color}, hoverinfo: 'skip'});
     traces.push({x, y: column(upper), type: 'scatter', mode: 'lines', line: {width: 0, color}, fill: 'tonexty',
-      fillcolor: rgba(color, alpha), hoverinfo: 'skip'});
+      fillcolor: withAlpha(color, alpha), hoverinfo: 'skip'});
   }
   traces.push({x, y: column(4), customdata: card.data.map((p) => p.step), type: 'scatter', mode: 'lines',
     line: {color, width: 1.5}, hovertemplate: 'step %{customdata}<br>median %{y:.4g}<extra></extra>'});

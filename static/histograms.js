@@ -2,8 +2,9 @@
 // ridge (older steps further back and higher up), OVERLAY draws them on one axis. Buckets of all
 // steps are re-binned onto one shared grid so TF1's exponential buckets and TF2's uniform ones
 // look alike. The offset axis can be STEP, RELATIVE (hours) or WALL time.
-import {decodeFloats, el} from './util.js';
-import {PLOT_CONFIG, axisValue, baseLayout, cardFrame, mountRunTagCards, radios} from './tagcards.js';
+import {decodeFloats, el, radios} from './util.js';
+import {PLOT_CONFIG, axisValue, baseLayout, tint} from './plotting.js';
+import {cardFrame, mountRunTagCards} from './tagcards.js';
 
 const BINS = 40;
 const MAX_DRAWN = 100; // steps drawn per card; the server already thinned to <= 500
@@ -61,13 +62,6 @@ export function rebin(points) {
   return {lo, hi, centers, counts};
 }
 
-function shade(hex, t) {
-  // Mix the run color with white: t = 0 the color itself, t = 1 white.
-  const n = parseInt(hex.slice(1), 16);
-  const mix = (c) => Math.round(c + (255 - c) * t);
-  return `rgb(${mix(n >> 16)}, ${mix((n >> 8) & 255)}, ${mix(n & 255)})`;
-}
-
 function draw(ctx, run, tag, card) {
   const all = card.data;
   const stride = Math.max(1, Math.ceil(all.length / MAX_DRAWN));
@@ -89,12 +83,12 @@ function draw(ctx, run, tag, card) {
     const hovertemplate = `step ${p.step}<br>x %{x:.4g}<br>count %{customdata:.4g}<extra></extra>`;
     if (settings.mode === 'overlay') {
       return {x: grid.centers, y: counts, customdata: counts, type: 'scatter', mode: 'lines',
-        line: {color: shade(color, t), width: 1.2}, hovertemplate};
+        line: {color: tint(color, t), width: 1.2}, hovertemplate};
     }
     const base = offsets[k];
     return {x: [grid.lo, ...grid.centers, grid.hi], y: [base, ...counts.map((c) => base - height * c / peak), base],
-      customdata: [0, ...counts, 0], type: 'scatter', mode: 'lines', fill: 'toself', fillcolor: shade(color, 0.92),
-      line: {color: shade(color, t), width: 1}, hovertemplate};
+      customdata: [0, ...counts, 0], type: 'scatter', mode: 'lines', fill: 'toself', fillcolor: tint(color, 0.92),
+      line: {color: tint(color, t), width: 1}, hovertemplate};
   });
   const layout = {...baseLayout(`${run}\u0000${tag}\u0000${settings.mode}\u0000${settings.axis}`), hovermode: 'closest',
     xaxis: {gridcolor: '#eee', zeroline: false, exponentformat: 'e'},

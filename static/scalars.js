@@ -1,7 +1,9 @@
 // Scalars dashboard: tag cards grouped by name scope, smoothing computed server-side on the full
 // series, extreme-keeping downsampling, STEP / RELATIVE / WALL axes, log scale, a sortable tooltip
 // listing every visible run, CSV/JSON downloads, expandable cards, zoom kept across reloads.
-import {debounce, decodeFloats, el, formatDuration, formatNumber, groupTags, nearestIndex, userRegex} from './util.js';
+import {PLOT_CONFIG, axisValue, baseLayout} from './plotting.js';
+import {debounce, decodeFloats, el, formatDuration, formatNumber, groupTags, nearestIndex, radios,
+  userRegex} from './util.js';
 
 const POINTS = 1000;
 const settings = {smoothing: 0.6, xAxis: 'step', logY: false, sort: 'descending', tagFilter: ''};
@@ -110,11 +112,7 @@ export async function mount(container, ctx) {
 
   function xValues(s) {
     if (settings.xAxis === 'step') return s.step;
-    if (settings.xAxis === 'relative') {
-      const start = ctx.runs.startTime(s.run) ?? s.wall[0];
-      return s.wall.map((w) => (w - start) / 3600);
-    }
-    return s.wall.map((w) => new Date(w * 1000));
+    return s.wall.map((w, i) => axisValue(settings.xAxis, ctx, s.run, s.step[i], w, s.wall[0]));
   }
 
   function draw(card) {
@@ -131,15 +129,12 @@ export async function mount(container, ctx) {
           line: {color, width: 1.8}, meta: {run: s.run, kind: 'smoothed'}});
       }
     }
-    const layout = {
-      uirevision: card.tag, margin: {l: 52, r: 12, t: 8, b: 36}, showlegend: false, hovermode: false,
-      paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)', font: {size: 11, color: '#444'},
+    const layout = {...baseLayout(card.tag), hovermode: false,
       xaxis: {type: settings.xAxis === 'wall' ? 'date' : 'linear', gridcolor: '#eee', zeroline: false,
         title: {text: {step: 'step', relative: 'hours', wall: ''}[settings.xAxis], standoff: 4}},
       yaxis: {type: settings.logY ? 'log' : 'linear', gridcolor: '#eee', zeroline: false, exponentformat: 'e'},
     };
-    Plotly.react(card.plot, traces, layout, {displaylogo: false, responsive: true,
-      modeBarButtonsToRemove: ['lasso2d', 'select2d', 'toImage']});
+    Plotly.react(card.plot, traces, layout, PLOT_CONFIG);
     const total = card.data.reduce((n, s) => n + s.total, 0);
     const drawn = card.data.reduce((n, s) => n + s.step.length, 0);
     card.node.querySelector('.card-note').textContent = total > drawn
@@ -214,11 +209,6 @@ function buildSettings(root, redraw, refetch) {
   };
   slider.addEventListener('input', () => set(slider.value));
   number.addEventListener('change', () => set(number.value));
-  const radios = ['step', 'relative', 'wall'].map((mode) => {
-    const input = el('input', {type: 'radio', name: 'scalars-x', value: mode, checked: settings.xAxis === mode});
-    input.addEventListener('change', () => { settings.xAxis = mode; redraw(); });
-    return el('label', {class: 'radio'}, input, ` ${mode.toUpperCase()}`);
-  });
   const log = el('input', {type: 'checkbox', class: 'log-y'});
   log.addEventListener('change', () => { settings.logY = log.checked; redraw(); });
   const sort = el('select', {'aria-label': 'Tooltip sorting', class: 'tooltip-sort'},
@@ -226,7 +216,8 @@ function buildSettings(root, redraw, refetch) {
   sort.addEventListener('change', () => { settings.sort = sort.value; });
   root.append(
     el('h2', {text: 'Smoothing'}), el('div', {class: 'row'}, slider, number),
-    el('h2', {text: 'Horizontal axis'}), el('div', {class: 'row radios'}, ...radios),
+    el('h2', {text: 'Horizontal axis'}),
+    radios('scalars-x', ['step', 'relative', 'wall'], settings.xAxis, (mode) => { settings.xAxis = mode; redraw(); }),
     el('label', {class: 'row'}, log, ' Log scale (y)'),
     el('h2', {text: 'Tooltip sorting'}), el('div', {class: 'row'}, sort));
 }

@@ -107,27 +107,3 @@ export function cardFrame(ctx, run, tag, ...body) {
     el('div', {class: 'card-header'}, el('span', {class: 'card-title', title: tag, text: tag})),
     el('div', {class: 'card-run'}, swatch, el('span', {class: 'run-name', title: run, text: run})), ...body);
 }
-
-/** Radio buttons in a dashboard's settings: radios(name, ['a', 'b'], current, onChange). */
-export function radios(name, choices, current, onChange) {
-  return el('div', {class: 'row radios'}, ...choices.map((choice) => {
-    const input = el('input', {type: 'radio', name, value: choice, checked: current === choice});
-    input.addEventListener('change', () => onChange(choice));
-    return el('label', {class: 'radio'}, input, ` ${choice.toUpperCase()}`);
-  }));
-}
-
-/** The x (or offset) value of a point by axis mode: step, hours since the run's start, or a Date. */
-export function axisValue(mode, ctx, run, step, wall, firstWall) {
-  if (mode === 'step') return step;
-  if (mode === 'relative') return (wall - (ctx.runs.startTime(run) ?? firstWall)) / 3600;
-  return new Date(wall * 1000);
-}
-
-export const PLOT_CONFIG = {displaylogo: false, responsive: true,
-  modeBarButtonsToRemove: ['lasso2d', 'select2d', 'toImage']};
-
-export function baseLayout(uirevision) {
-  return {uirevision, margin: {l: 52, r: 12, t: 8, b: 36}, showlegend: false, paper_bgcolor: 'rgba(0,0,0,0)',
-    plot_bgcolor: 'rgba(0,0,0,0)', font: {size: 11, color: '#444'}};
-}

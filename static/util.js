@@ -94,3 +94,12 @@ export function nearestIndex(xs, x) {
   }
   return Math.abs(xs[lo] - x) <= Math.abs(xs[hi] - x) ? lo : hi;
 }
+
+/** Radio buttons in a dashboard's settings: radios(name, ['a', 'b'], current, onChange). */
+export function radios(name, choices, current, onChange) {
+  return el('div', {class: 'row radios'}, ...choices.map((choice) => {
+    const input = el('input', {type: 'radio', name, value: choice, checked: current === choice});
+    input.addEventListener('change', () => onChange(choice));
+    return el('label', {class: 'radio'}, input, ` ${choice.toUpperCase()}`);
+  }));
+}

@@ -15,10 +15,9 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-import crc32c as _crc32c
 import numpy as np
 
-from summaries.events.record import FOOTER, HEADER, MAX_RECORD
+from summaries.events.record import FOOTER, HEADER, MAX_RECORD, masked_crc32c
 
 _U64 = struct.Struct("<Q").unpack_from
 _MASK_DELTA = np.uint32(0xA282EAD8)
@@ -43,11 +42,6 @@ def masked_crc_rows(rows: np.ndarray) -> np.ndarray:
         crc = _TABLE[(crc ^ column) & 0xFF] ^ (crc >> 8)
     crc ^= np.uint32(0xFFFFFFFF)
     return ((crc >> 15) | (crc << 17)) + _MASK_DELTA
-
-
-def _masked_crc(data) -> int:
-    crc = _crc32c.crc32c(data)
-    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 
 @dataclass
@@ -166,7 +160,7 @@ def _data_crcs_ok(buf: bytes, arr: np.ndarray, starts: np.ndarray, sizes: np.nda
             view = memoryview(buf)
             for i in members.tolist():
                 s = int(starts[i])
-                ok[i] = _masked_crc(view[s:s + length]) == int(stored[i])
+                ok[i] = masked_crc32c(view[s:s + length]) == int(stored[i])
     return ok
 
 

@@ -131,6 +131,10 @@ class LogdirProvider:
                 out[name] = dict(tags)
         return out
 
+    def run_tags(self, run: str, plugin: str) -> dict[str, TagInfo]:
+        loader = self._runs.get(run)
+        return dict(loader.data.tag_info.get(plugin, {})) if loader is not None else {}
+
     def _data(self, run: str):
         loader = self._runs.get(run)
         return (loader.data, self._locks[run]) if loader is not None else (None, None)

@@ -68,6 +68,9 @@ class DataProvider(Protocol):
     def tags(self, plugin: str) -> dict[str, dict[str, TagInfo]]:
         """run -> tag -> info, for the tags of one plugin kind."""
 
+    def run_tags(self, run: str, plugin: str) -> dict[str, TagInfo]:
+        """tag -> info for one run and plugin kind (empty when the run has none)."""
+
     def scalars(self, run: str, tag: str) -> ScalarSeries | None: ...
 
     def histograms(self, run: str, tag: str) -> list[HistogramPoint] | None: ...

@@ -3,7 +3,6 @@
 Scalars are columnar (numpy arrays of step, wall time, value, consolidated on read);
 histograms are [k, 3] arrays; images and audio are *references* into the event files
 (read on demand, never kept); graphs and run metadata are kept as bytes.
-Plain data only, so a worker process can build a RunData and hand it back pickled.
 """
 from __future__ import annotations
 
@@ -82,14 +81,6 @@ class ScalarColumn:
     def __len__(self) -> int:
         return self._steps.size + len(self._pending) + sum(b[0].size for b in self._blocks)
 
-    def __getstate__(self):
-        self._consolidate()
-        return self._steps, self._walls, self._values
-
-    def __setstate__(self, state):
-        self._steps, self._walls, self._values = state
-        self._pending, self._blocks, self._series = [], [], None
-
 
 class ThinnedList:
     """A growing series kept to at most 2 x `limit` points, evenly spread, first and latest always kept.
@@ -165,19 +156,18 @@ class RunData:
                                 description=description or (info.description if info else ""),
                                 plugin=plugin, last_step=step, samples=max(samples, info.samples if info else 1))
 
-    def add_scalar(self, tag: str, step: int, wall: float, value: float) -> None:
+    def _column(self, tag: str, first_step: int) -> ScalarColumn:
         column = self.scalars.get(tag)
         if column is None:
             column = self.scalars[tag] = ScalarColumn()
-            self.note_tag("scalars", tag, step)
-        column.append(step, wall, value)
+            self.note_tag("scalars", tag, first_step)
+        return column
+
+    def add_scalar(self, tag: str, step: int, wall: float, value: float) -> None:
+        self._column(tag, step).append(step, wall, value)
 
     def add_scalars(self, tag: str, steps: np.ndarray, walls: np.ndarray, values: np.ndarray) -> None:
-        column = self.scalars.get(tag)
-        if column is None:
-            column = self.scalars[tag] = ScalarColumn()
-            self.note_tag("scalars", tag, int(steps[0]))
-        column.extend(steps, walls, values)
+        self._column(tag, int(steps[0])).extend(steps, walls, values)
 
     def purge_from(self, step: int, tags=None) -> int:
         """TensorBoard's orphan purge: drop everything at or after `step` (in `tags`, or all)."""

@@ -243,7 +243,7 @@ def load(provider, run: str, tag: str | None, conceptual: bool = False) -> Graph
     if data is None:
         return None
     model = GraphModel(parse_graph_def(data), "op")
-    for other in (provider.tags("run_metadata").get(run) or {}):  # torch shapes may live in run metadata
+    for other in provider.run_tags(run, "run_metadata"):  # torch shapes may live in run metadata
         meta = provider.run_metadata(run, other)
         if meta:
             try:

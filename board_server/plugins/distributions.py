@@ -7,10 +7,11 @@ cumulative count crosses them, so our bands match TensorBoard's for the same dat
 from __future__ import annotations
 
 import numpy as np
-from flask import Blueprint, request
+from flask import Blueprint
 
 from board_server.jsonutil import encode_float, json_response
-from board_server.plugins.histograms import sampled_points, tag_listing
+from board_server.plugins.common import tag_listing
+from board_server.plugins.histograms import sampled_points
 
 NAME = "distributions"
 TAB_NAME = "Distributions"
@@ -56,11 +57,11 @@ def create_blueprint(provider) -> Blueprint:
 
     @bp.route("/tags")
     def tags():
-        return json_response(tag_listing(provider))
+        return json_response(tag_listing(provider, "histograms"))
 
     @bp.route("/distributions")
     def distributions():
-        points, error = sampled_points(provider, request.args)
+        points, error = sampled_points(provider)
         if error is not None:
             return error
         return json_response([[p.wall_time, p.step, [[b, encode_float(v)] for b, v in compress(p.buckets)]]

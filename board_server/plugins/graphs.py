@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 
 from flask import Blueprint, Response, request
 from google.protobuf import text_format
@@ -17,6 +16,7 @@ from google.protobuf import text_format
 from board_server.graphs import hierarchy as hier
 from board_server.graphs import sources
 from board_server.jsonutil import json_error, json_response
+from board_server.plugins.common import IdentityLRU
 
 NAME = "graphs"
 TAB_NAME = "Graphs"
@@ -34,13 +34,13 @@ def is_active(provider) -> bool:
     return any(provider.tags(plugin) for plugin in _GRAPH_PLUGINS)
 
 
-class _Cache:
-    """(run, tag, conceptual) -> (the provider's raw objects, GraphModel, Hierarchy); small LRU."""
+class _Graphs:
+    """(run, tag, conceptual) -> (GraphModel, Hierarchy), rebuilt when the provider's raw objects change."""
 
     def __init__(self, provider) -> None:
         self.provider = provider
-        self.entries: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
+        self.built = IdentityLRU(CACHE_SIZE)
+        self.lock = threading.Lock()  # one build at a time; also guards the hierarchies' level caches
 
     def _raw(self, run: str, tag: str | None, conceptual: bool) -> tuple:
         p = self.provider
@@ -48,25 +48,20 @@ class _Cache:
             return (p.keras_model(run, tag) if tag else None,)
         if tag and tag != sources.RUN_GRAPH_TAG:
             return p.run_metadata(run, tag), p.keras_model(run, tag), p.graph(run)
-        return (p.graph(run),) + tuple(p.run_metadata(run, t) for t in (p.tags("run_metadata").get(run) or {}))
+        return (p.graph(run),) + tuple(p.run_metadata(run, t) for t in p.run_tags(run, "run_metadata"))
 
     def get(self, run: str, tag: str | None, conceptual: bool):
-        key = (run, tag, conceptual)
-        raw = self._raw(run, tag, conceptual)
+        key, raw = (run, tag, conceptual), self._raw(run, tag, conceptual)
         with self.lock:
-            entry = self.entries.get(key)
-            if entry is not None and len(entry[0]) == len(raw) and all(a is b for a, b in zip(entry[0], raw)):
-                self.entries.move_to_end(key)
-                return entry[1], entry[2]
+            hit = self.built.get(key, raw)
+            if hit is not None:
+                return hit
             model = sources.load(self.provider, run, tag, conceptual)
             if model is None:
                 return None, None
             h = hier.Hierarchy(model.graph, model.shapes)
             h.warnings[:0] = model.warnings
-            self.entries[key] = (raw, model, h)
-            while len(self.entries) > CACHE_SIZE:
-                self.entries.popitem(last=False)
-            return model, h
+            return self.built.put(key, raw, (model, h))
 
 
 def _params():
@@ -140,7 +135,7 @@ def _visible_ids(h: hier.Hierarchy, ops, expanded: set[str]) -> set[str]:
 
 def create_blueprint(provider) -> Blueprint:
     bp = Blueprint(NAME, __name__)
-    cache = _Cache(provider)
+    cache = _Graphs(provider)
 
     def graph_or_error():
         run, tag, conceptual, error = _params()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from board_server.jsonutil import float_list, json_error, json_response
+from board_server.plugins.common import run_and_tag, tag_listing
 from board_server.plugins.series import even_indices
 
 NAME = "histograms"
@@ -21,19 +22,13 @@ def is_active(provider) -> bool:
     return bool(provider.tags(NAME))
 
 
-def tag_listing(provider) -> dict:
-    return {run: {tag: {"displayName": info.display_name, "description": info.description}
-                  for tag, info in sorted(tags.items())}
-            for run, tags in provider.tags(NAME).items()}
-
-
-def sampled_points(provider, args):
-    """(points, None) for the run/tag/downsample_to in `args`, or (None, error response)."""
-    run, tag = args.get("run"), args.get("tag")
-    if run is None or tag is None:
-        return None, json_error("run and tag are required", 400)
+def sampled_points(provider):
+    """(points, None) for the request's run/tag/downsample_to, or (None, error response)."""
+    run, tag, error = run_and_tag()
+    if error is not None:
+        return None, error
     try:
-        limit = min(MAX_STEPS, max(1, int(args.get("downsample_to", DEFAULT_STEPS))))
+        limit = min(MAX_STEPS, max(1, int(request.args.get("downsample_to", DEFAULT_STEPS))))
     except ValueError:
         return None, json_error("downsample_to must be an integer", 400)
     points = provider.histograms(run, tag)
@@ -47,11 +42,11 @@ def create_blueprint(provider) -> Blueprint:
 
     @bp.route("/tags")
     def tags():
-        return json_response(tag_listing(provider))
+        return json_response(tag_listing(provider, NAME))
 
     @bp.route("/histograms")
     def histograms():
-        points, error = sampled_points(provider, request.args)
+        points, error = sampled_points(provider)
         if error is not None:
             return error
         return json_response([[p.wall_time, p.step, [float_list(row) for row in p.buckets]] for p in points])

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, request
 
 from board_server.jsonutil import json_error, json_response
+from board_server.plugins.common import run_and_tag, tag_listing
 
 NAME = "images"
 TAB_NAME = "Images"
@@ -45,20 +46,17 @@ def create_blueprint(provider) -> Blueprint:
 
     @bp.route("/tags")
     def tags():
-        return json_response({run: {tag: {"displayName": info.display_name, "description": info.description,
-                                          "samples": info.samples}
-                                    for tag, info in sorted(tags.items())}
-                              for run, tags in provider.tags(NAME).items()})
+        return json_response(tag_listing(provider, NAME, samples=True))
 
     @bp.route("/images")
     def images():
-        run, tag = request.args.get("run"), request.args.get("tag")
+        run, tag, error = run_and_tag()
+        if error is not None:
+            return error
         try:
             sample = _int_arg("sample", 0)
         except ValueError as e:
             return json_error(str(e), 400)
-        if run is None or tag is None:
-            return json_error("run and tag are required", 400)
         points = provider.blob_sequence(run, tag)
         if points is None or not _is_image_tag(provider, run, tag):
             return json_error(f"no image series for run {run!r}, tag {tag!r}", 404)
@@ -69,13 +67,15 @@ def create_blueprint(provider) -> Blueprint:
 
     @bp.route("/individualImage")
     def individual_image():
-        run, tag = request.args.get("run"), request.args.get("tag")
+        run, tag, error = run_and_tag()
+        if error is not None:
+            return error
         try:
             index, sample = _int_arg("index"), _int_arg("sample", 0)
         except ValueError as e:
             return json_error(str(e), 400)
-        if run is None or tag is None or index is None:
-            return json_error("run, tag and index are required", 400)
+        if index is None:
+            return json_error("index is required", 400)
         if not _is_image_tag(provider, run, tag):
             return json_error(f"no image series for run {run!r}, tag {tag!r}", 404)
         data = provider.read_blob(run, tag, index, sample)
@@ -89,7 +89,7 @@ def create_blueprint(provider) -> Blueprint:
 
 def _is_image_tag(provider, run: str, tag: str) -> bool:
     """Blob sequences hold audio too; only image tags are served here."""
-    return tag in provider.tags(NAME).get(run, {})
+    return tag in provider.run_tags(run, NAME)
 
 
 def _query(run: str, tag: str, index: int, sample: int) -> str:

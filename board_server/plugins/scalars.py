@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
-from collections import OrderedDict
 
 import numpy as np
 from flask import Blueprint, Response, request
 
 from board_server.jsonutil import dumps, float_list, json_error, json_response
+from board_server.plugins.common import IdentityLRU, run_and_tag, tag_listing
 from board_server.plugins.series import downsample_indices, smooth
 
 NAME = "scalars"
 TAB_NAME = "Scalars"
 MAX_BATCH = 500  # series per batch request
 MAX_POINTS = 100_000
-
-
+DRAWN_CACHE = 1024  # batch results kept (each ~1,000 points)
 STREAM_CHUNK = 4096  # points encoded at a time: a 2M-point series never sits in memory as Python objects
 STREAM_MIN = 50_000  # longer series are streamed chunk by chunk; shorter ones sent in one piece
 
@@ -48,35 +46,6 @@ def _drawn(series, points: int, weight: float) -> dict:
             "smoothed": float_list(smoothed[keep])}
 
 
-class DrawnCache:
-    """Recent batch results per (run, tag, points, smoothing), valid while the series is the same object.
-
-    The page asks for the same charts on every reload tick; a series object is replaced whenever
-    its data changes, so identity tells whether a cached result is still right.
-    """
-
-    def __init__(self, size: int = 1024):
-        self.size = size
-        self.items: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key, series):
-        with self.lock:
-            hit = self.items.get(key)
-            if hit is None or hit[0] is not series:
-                return None
-            self.items.move_to_end(key)
-            return hit[1]
-
-    def put(self, key, series, entry: dict) -> dict:
-        with self.lock:
-            self.items[key] = (series, entry)
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-        return entry
-
-
 def _csv_chunks(series):
     yield "Wall time,Step,Value\r\n"
     for start in range(0, series.steps.size, STREAM_CHUNK):
@@ -93,19 +62,17 @@ def is_active(provider) -> bool:
 
 def create_blueprint(provider) -> Blueprint:
     bp = Blueprint(NAME, __name__)
-    cache = DrawnCache()
+    cache = IdentityLRU(DRAWN_CACHE)  # the page asks for the same charts on every reload tick
 
     @bp.route("/tags")
     def tags():
-        return json_response({run: {tag: {"displayName": info.display_name, "description": info.description}
-                                    for tag, info in sorted(tags.items())}
-                              for run, tags in provider.tags(NAME).items()})
+        return json_response(tag_listing(provider, NAME))
 
     @bp.route("/scalars")
     def scalars():
-        run, tag = request.args.get("run"), request.args.get("tag")
-        if run is None or tag is None:
-            return json_error("run and tag are required", 400)
+        run, tag, error = run_and_tag()
+        if error is not None:
+            return error
         series = provider.scalars(run, tag)
         if series is None:
             return json_error(f"no scalar series for run {run!r}, tag {tag!r}", 404)
@@ -138,9 +105,9 @@ def create_blueprint(provider) -> Blueprint:
                 out.append({"run": run, "tag": tag, "missing": True})
                 continue
             key = (run, tag, points, weight)
-            entry = cache.get(key, series)
+            entry = cache.get(key, (series,))
             if entry is None:
-                entry = cache.put(key, series, _drawn(series, points, weight))
+                entry = cache.put(key, (series,), _drawn(series, points, weight))
             out.append({"run": run, "tag": tag, **entry})
         return json_response({"series": out})
 

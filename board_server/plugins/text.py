@@ -5,9 +5,10 @@ The server sends the raw strings; the page renders markdown itself by building D
 """
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from board_server.jsonutil import json_error, json_response
+from board_server.plugins.common import run_and_tag
 from board_server.plugins.series import even_indices
 
 NAME = "text"
@@ -29,9 +30,9 @@ def create_blueprint(provider) -> Blueprint:
 
     @bp.route("/text")
     def text():
-        run, tag = request.args.get("run"), request.args.get("tag")
-        if run is None or tag is None:
-            return json_error("run and tag are required", 400)
+        run, tag, error = run_and_tag()
+        if error is not None:
+            return error
         points = provider.text(run, tag)
         if points is None:
             return json_error(f"no text series for run {run!r}, tag {tag!r}", 404)

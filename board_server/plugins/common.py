@@ -1,0 +1,54 @@
+"""What several dashboards share: the tags listing, the run/tag parameters, a small result cache."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from flask import Response, request
+
+from board_server.jsonutil import json_error
+
+
+def tag_listing(provider, plugin: str, samples: bool = False) -> dict:
+    """TensorBoard's `{run: {tag: {displayName, description[, samples]}}}` for one kind of tag."""
+    return {run: {tag: {"displayName": info.display_name, "description": info.description,
+                        **({"samples": info.samples} if samples else {})}
+                  for tag, info in sorted(tags.items())}
+            for run, tags in provider.tags(plugin).items()}
+
+
+def run_and_tag() -> tuple[str | None, str | None, Response | None]:
+    """The request's `run` and `tag`, or a JSON 400 saying they are required."""
+    run, tag = request.args.get("run"), request.args.get("tag")
+    if run is None or tag is None:
+        return None, None, json_error("run and tag are required", 400)
+    return run, tag, None
+
+
+class IdentityLRU:
+    """A small LRU of results computed from provider objects, valid while those are the same objects.
+
+    The data layer replaces an object (a series, a graph) whenever its data changes, so identity
+    says whether a cached result is still right, without comparing or hashing the data.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key, sources: tuple):
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is None or len(hit[0]) != len(sources) or any(a is not b for a, b in zip(hit[0], sources)):
+                return None
+            self.items.move_to_end(key)
+            return hit[1]
+
+    def put(self, key, sources: tuple, value):
+        with self.lock:
+            self.items[key] = (sources, value)
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value

@@ -1,0 +1,32 @@
+// Plotly settings and helpers shared by the chart dashboards (scalars, histograms, distributions).
+
+/** The x (or offset) value of a point by axis mode: step, hours since the run's start, or a Date. */
+export function axisValue(mode, ctx, run, step, wall, firstWall) {
+  if (mode === 'step') return step;
+  if (mode === 'relative') return (wall - (ctx.runs.startTime(run) ?? firstWall)) / 3600;
+  return new Date(wall * 1000);
+}
+
+export const PLOT_CONFIG = {displaylogo: false, responsive: true,
+  modeBarButtonsToRemove: ['lasso2d', 'select2d', 'toImage']};
+
+export function baseLayout(uirevision) {
+  return {uirevision, margin: {l: 52, r: 12, t: 8, b: 36}, showlegend: false, paper_bgcolor: 'rgba(0,0,0,0)',
+    plot_bgcolor: 'rgba(0,0,0,0)', font: {size: 11, color: '#444'}};
+}
+
+/** A run color (#rrggbb) mixed with white: t = 0 the color itself, t = 1 white. */
+export function tint(hex, t) {
+  const [r, g, b] = rgbOf(hex).map((c) => Math.round(c + (255 - c) * t));
+  return `rgb(${r}, ${g}, ${b})`;
+}
+
+/** A run color (#rrggbb) with transparency. */
+export function withAlpha(hex, alpha) {
+  return `rgba(${rgbOf(hex).join(', ')}, ${alpha})`;
+}
+
+function rgbOf(hex) {
+  const n = parseInt(hex.slice(1), 16);
+  return [n >> 16, (n >> 8) & 255, n & 255];
+}
