@@ -340,3 +340,21 @@ def test_summary_ops_resolve_whatever_was_imported_first():
     code = ("import summaries.summary.builders\nimport summaries as tf\n"
             "t = tf.summary.histogram('w', tf.constant([1.0]))\nassert t.name == 'w:0', t.name\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_tensor_summary_carries_the_value():
+    """tf.summary.tensor_summary's Summary holds the fetched tensor (read back by the server's decoder)."""
+    import numpy as np
+
+    import summaries as tf
+    from board_server.data.tensors import tensor_to_numpy
+    from summaries.proto import Summary
+    tf.reset_default_graph()
+    x = tf.placeholder(tf.float32, [2, 3])
+    s = tf.summary.tensor_summary("t", x)
+    words = tf.summary.tensor_summary("w", tf.constant(["a", "b"]))
+    value = np.arange(6, dtype=np.float32).reshape(2, 3)
+    with tf.Session() as sess:
+        got, got_words = sess.run([s, words], feed_dict={x: value})
+    np.testing.assert_array_equal(tensor_to_numpy(Summary.FromString(got).value[0].tensor), value)
+    assert tensor_to_numpy(Summary.FromString(got_words).value[0].tensor).tolist() == [b"a", b"b"]

@@ -86,22 +86,11 @@ def text(name, tensor, collections=None) -> Tensor:
 
 def tensor_summary(name, tensor, summary_description=None, collections=None, summary_metadata=None,
                    family=None, display_name=None) -> Tensor:
+    from summaries.engine.graphdef import tensor_proto
     from summaries.proto import Summary
-    from summaries.summary.builders import _text_tensor
 
     def build(tag):
-        def k(v):
-            arr = np.asarray(v)
-            if arr.dtype == object:
-                tp = _text_tensor(arr)
-            else:
-                from summaries.proto import TensorProto
-                d = dt.as_dtype(arr.dtype)
-                tp = TensorProto(dtype=d.as_datatype_enum, tensor_content=np.ascontiguousarray(arr).tobytes())
-                for s in arr.shape:
-                    tp.tensor_shape.dim.add(size=s)
-            return Summary(value=[Summary.Value(tag=tag, tensor=tp)]).SerializeToString()
-        return k
+        return lambda v: Summary(value=[Summary.Value(tag=tag, tensor=tensor_proto(np.asarray(v)))]).SerializeToString()
     return _summary("TensorSummaryV2", name, family, tensor, "tag", build, collections)
 
 
