@@ -9,7 +9,6 @@ import types
 import numpy as np
 
 import summaries.summary as summary  # noqa: F401  (tf.summary is the real module)
-import summaries.engine.summary_ops  # noqa: F401  (binds tf.summary.scalar & co.)
 from summaries.engine import errors  # noqa: F401
 from summaries.engine.array_ops import (cast, concat, constant, expand_dims, fill, gather, identity, one_hot,  # noqa
                                         ones, ones_like, pack, placeholder, placeholder_with_default, random_normal,
