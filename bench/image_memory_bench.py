@@ -26,6 +26,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from load_bench import tree_rss_mb  # noqa: E402
 from summaries.summary.writer import SummaryWriter  # noqa: E402
 
 
@@ -37,13 +39,6 @@ def write_logdir(path: Path, images: int, size: int, with_images: bool) -> None:
             if with_images:
                 w.add_image("samples", rng.integers(0, 256, (size, size, 3), dtype=np.uint8), step,
                             dataformats="HWC")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def serve_and_measure(cmd: list[str], ready_path: str, settle: float, touch: list[str]) -> float:
@@ -75,7 +70,7 @@ def serve_and_measure(cmd: list[str], ready_path: str, settle: float, touch: lis
                 urllib.request.urlopen(url + path, timeout=30).read()
             except OSError:
                 pass
-        return rss_mb(proc.pid)
+        return tree_rss_mb(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=20)

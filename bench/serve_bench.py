@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from load_bench import generate as generate_large  # noqa: E402
+from load_bench import generate as generate_large, tree_rss_mb  # noqa: E402
 
 SMALL = Path("/tmp/board_serve_bench_1000")
 LARGE = Path("/tmp/board_load_bench_10x10x20000")
@@ -233,7 +233,7 @@ def measure(name: str, cmd: list[str], runs: int, last_step: int, args) -> dict:
         loaded = wait_loaded(base, runs, last_step)
         kinds = plan(base, board=name == "board" and not args.common_only)
         results = drive(base, kinds, args.clients, args.seconds, args.client_procs)
-        rss = _rss_mb(proc.pid)
+        rss = tree_rss_mb(proc.pid)  # with children: TensorBoard's Rust data server
     finally:
         proc.terminate()
         try:
@@ -242,16 +242,6 @@ def measure(name: str, cmd: list[str], runs: int, last_step: int, args) -> dict:
             proc.kill()
     tracebacks = sum("Traceback" in line for line in lines)
     return {"name": name, "loaded_s": loaded, "rss_mb": rss, "tracebacks": tracebacks, **summarize(results, args.seconds)}
-
-
-def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
 
 
 def report(title: str, measured: list[dict]) -> None:
