@@ -159,10 +159,12 @@ async function main() {
     tabs.append(el('button', {class: `tab${info.enabled ? '' : ' inactive'}`, dataset: {plugin: name},
       title: info.enabled ? '' : 'No data for this dashboard yet', onclick: () => show(name), text: info.tab_name}));
   }
-  window.addEventListener('hashchange', () => {  // links and back/forward between dashboards
+  const followHash = () => {  // links and back/forward between dashboards
     const name = location.hash.slice(1);
     if (listing[name] && name !== active) show(name);
-  });
+  };
+  window.addEventListener('hashchange', followHash);
+  window.addEventListener('popstate', followHash);
   const wanted = location.hash.slice(1);
   await show(listing[wanted] ? wanted : firstActive);
   watchFirstLoad().then(scheduleReloads);

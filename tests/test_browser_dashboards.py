@@ -84,9 +84,13 @@ def test_images_slider_moves_through_steps(page):
     want = expected("tf1_mnist")["runs"]["mnist"]["images"]["input/image/0"]
     with serve(FIXTURES / "tf1_mnist", "--reload_interval", "0") as url:
         page.goto(url + "#histograms")
-        page.wait_for_selector(".tab.active[data-plugin=histograms]")
+        page.wait_for_selector(".pane[data-plugin=histograms] .card")  # that dashboard is mounted
         page.evaluate("() => { location.hash = 'images'; }")  # a link or back/forward switches the tab
-        page.wait_for_selector(".tab.active[data-plugin=images]")
+        try:
+            page.wait_for_selector(".tab.active[data-plugin=images]", timeout=15000)
+        except Exception:
+            state = page.evaluate("() => [location.href, [...document.querySelectorAll('.tab.active')].map((t) => t.dataset.plugin)]")
+            raise AssertionError(f"hash change did not switch to images: {state}, console: {page.console_errors}")
         card = ".card[data-run='mnist'][data-tag='input/image/0']"
         page.wait_for_function("""(sel) => {
             const img = document.querySelector(sel + ' img');
