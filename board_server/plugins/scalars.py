@@ -12,7 +12,7 @@ import io
 import numpy as np
 from flask import Blueprint, Response, request
 
-from board_server.jsonutil import dumps, float_list, json_error, json_response
+from board_server.jsonutil import float_list, json_error, json_response, series_rows
 from board_server.plugins.common import IdentityLRU, run_and_tag, tag_listing
 from board_server.plugins.series import downsample_indices, smooth
 
@@ -31,8 +31,7 @@ def _json_chunks(series):
     yield b"["
     for start in range(0, n, STREAM_CHUNK):
         part = slice(start, start + STREAM_CHUNK)
-        rows = dumps(list(zip(series.wall_times[part].tolist(), series.steps[part].tolist(),
-                              float_list(series.values[part]))))
+        rows = series_rows(series.wall_times[part], series.steps[part], series.values[part])
         yield rows[1:-1] if start == 0 else b"," + rows[1:-1]
     yield b"]"
 
@@ -80,7 +79,7 @@ def create_blueprint(provider) -> Blueprint:
             return Response(_csv_chunks(series), mimetype="text/csv",
                             headers={"Content-Disposition": "attachment; filename=scalars.csv"})
         if series.steps.size <= STREAM_MIN:  # one write: lowest latency for the common case
-            return Response(b"".join(_json_chunks(series)), mimetype="application/json")
+            return Response(series_rows(series.wall_times, series.steps, series.values), mimetype="application/json")
         return Response(_json_chunks(series), mimetype="application/json")
 
     @bp.route("/batch", methods=["POST"])
