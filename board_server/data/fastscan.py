@@ -50,6 +50,11 @@ class CleanPrefix:
     lengths: np.ndarray  # int64 data lengths
     end: int  # buffer position after the last verified record
 
+    @staticmethod
+    def empty() -> "CleanPrefix":
+        none = np.empty(0, dtype=np.int64)
+        return CleanPrefix(none, none, 0)
+
 
 def clean_prefix(buf: bytes, start: int = 0) -> CleanPrefix:
     """The longest run of complete records from `start` whose both CRCs hold."""

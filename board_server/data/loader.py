@@ -18,6 +18,9 @@ from summaries.events.record import HEADER, read_records
 
 log = logging.getLogger("board.data")
 CHUNK = 512 << 10  # bytes read per step: bounds the peak memory of a load (buffer + its records)
+# Below this the one-record-at-a-time path is faster than the numpy one, whose fixed cost is ~0.5 ms
+# (scalar-only files: 17 KB 0.9 vs 1.2 ms, 67 KB 3.6 vs 1.7 ms); logdirs of many small runs.
+BULK_MIN_BYTES = 32 << 10
 
 
 def is_event_file(name: str) -> bool:
@@ -105,7 +108,7 @@ class RunLoader:
                 buf = f.read(chunk)
                 if not buf:
                     break
-                prefix = clean_prefix(buf)
+                prefix = clean_prefix(buf) if len(buf) >= BULK_MIN_BYTES else CleanPrefix.empty()
                 self._ingest_clean(buf, prefix, cursor)
                 count += prefix.starts.size
                 result = read_records(buf, prefix.end, cursor.offset)  # damage and tails, one by one
