@@ -69,16 +69,20 @@ def main(argv=None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.verbose:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    from werkzeug.serving import make_server
-
-    from board_server.app import create_app, with_path_prefix
     from board_server.data.logdir import LogdirProvider
 
     logdirs = logdirs_from(args)
+    provider = LogdirProvider(logdirs, reload_interval=args.reload_interval, workers=args.load_workers)
+    # Load while the web stack is imported and bound; the provider starts when the logdir exists.
+    threading.Thread(target=lambda: (wait_for_logdirs(logdirs), provider.start()), daemon=True).start()
+
+    from werkzeug.serving import make_server
+
+    from board_server.app import create_app, with_path_prefix
+
     host = "0.0.0.0" if args.bind_all else (args.host or "localhost")
     bind = "127.0.0.1" if host == "localhost" else host
     allowed = None if (args.bind_all or host not in LOOPBACK_NAMES | {"127.0.0.1"}) else LOOPBACK_NAMES
-    provider = LogdirProvider(logdirs, reload_interval=args.reload_interval, workers=args.load_workers)
     app = create_app(provider, window_title=args.window_title,
                      data_location=args.logdir or args.logdir_spec, allowed_hosts=allowed)
     try:
@@ -93,8 +97,6 @@ def main(argv=None) -> int:
     print(f"  remote host? on your machine run: ssh -L {port}:127.0.0.1:{port} <this-host>  "
           f"then open http://127.0.0.1:{port}{prefix}", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
-    # Serve at once; the provider starts loading when the logdir exists (it may appear later).
-    threading.Thread(target=lambda: (wait_for_logdirs(logdirs), provider.start()), daemon=True).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -60,3 +60,36 @@ def test_tail_while_writer_appends_with_half_written_records(tmp_path):
         assert writer.stdout.read().strip() == "done"
         assert len(seen_counts) > 5, "the test never observed the run mid-write"
         assert get_json(url + "data/status")["corruptions"] == {}
+
+
+def test_missing_logdir_is_announced_then_loaded_when_it_appears(tmp_path):
+    logdir = tmp_path / "not_yet"
+    cmd = [sys.executable, "-u", "-m", "board_server", "--logdir", str(logdir), "--port", "0", "--reload_interval", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    try:
+        lines, url = [], None
+        while url is None or not any("does not exist" in line for line in lines):
+            line = proc.stdout.readline()
+            assert line, "board exited:\n" + "".join(lines)
+            lines.append(line)
+            if "http://" in line:
+                url = line.split("http://", 1)[1].split()[0]
+        assert any(str(logdir) in line and "waiting for it to appear" in line for line in lines)
+        assert get_json(f"http://{url}data/runs") == []
+        from summaries import SummaryWriter
+        with SummaryWriter(str(logdir / "run1")) as writer:
+            writer.add_scalar("loss", 0.5, 3)
+        deadline = time.monotonic() + 30
+        while get_json(f"http://{url}data/runs") != ["run1"]:
+            assert time.monotonic() < deadline, "the run never appeared"
+            time.sleep(0.2)
+        points = get_json(f"http://{url}data/plugin/scalars/scalars?run=run1&tag=loss")
+        assert [p[1:] for p in points] == [[3, 0.5]]
+        while not any("logdir appeared" in line for line in lines):  # said once loading starts
+            line = proc.stdout.readline()
+            assert line, "board exited:\n" + "".join(lines)
+            lines.append(line)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()
