@@ -11,7 +11,7 @@ from board_server.data.fastscan import clean_prefix, decode_scalars, masked_crc_
 from board_server.data import loader
 from board_server.data.loader import load_run
 from summaries.events.record import frame, iter_file_records, masked_crc32c
-from summaries.proto import Event
+from summaries.proto import Event, SessionLog
 
 tags = st.one_of(st.sampled_from(["loss", "a/b", "", "손실/학습", "x" * 200]), st.text(max_size=12))
 steps = st.one_of(st.integers(0, 300), st.integers(-2**63, 2**63 - 1))
@@ -98,3 +98,25 @@ def test_huge_length_field_is_not_trusted():
     length = struct.pack("<Q", 2**62)
     data = length + struct.pack("<I", masked_crc32c(length)) + b"\x00" * 64
     assert clean_prefix(data).starts.size == 0
+
+
+def _event_file(path, wall: float, events) -> None:
+    records = [Event(wall_time=wall, file_version="brain.Event:2")]
+    for step, kind in events:
+        event = Event(wall_time=wall + step * 1e-3, step=step)
+        if kind == "start":
+            event.session_log.status = SessionLog.START
+        else:
+            event.summary.value.add(tag="loss", simple_value=float(step) + kind)
+        records.append(event)
+    path.write_bytes(b"".join(frame(e.SerializeToString()) for e in records))
+
+
+def test_restart_in_the_same_second_is_read_after_the_run_it_replaces(tmp_path):
+    # pid 9999 started first; by name "...1700000000.host.10000.0" sorts before "....9999.0"
+    _event_file(tmp_path / "events.out.tfevents.1700000000.host.9999.0", 1700000000.1,
+                [(s, 0.0) for s in range(10)])
+    _event_file(tmp_path / "events.out.tfevents.1700000000.host.10000.0", 1700000000.7,
+                [(5, "start")] + [(s, 0.5) for s in range(5, 8)])
+    got = loaded(tmp_path)["loss"]
+    assert [(s, v) for s, _, v in got] == [(s, float(s)) for s in range(5)] + [(s, s + 0.5) for s in range(5, 8)]

@@ -10,11 +10,13 @@ import logging
 import os
 
 import numpy as np
+from google.protobuf.message import DecodeError
 
 from board_server.data.fastscan import CleanPrefix, clean_prefix, decode_scalars
 from board_server.data.normalize import Normalizer
 from board_server.data.run_data import RunData
 from summaries.events.record import HEADER, read_records
+from summaries.proto import Event
 
 log = logging.getLogger("board.data")
 CHUNK = 512 << 10  # bytes read per step: bounds the peak memory of a load (buffer + its records)
@@ -49,15 +51,40 @@ class RunLoader:
         self.normalizer = Normalizer(self.data, name)
         self.cursors: dict[str, FileCursor] = {}
         self.corruptions: list[str] = []
+        self.first_walls: dict[str, float] = {}  # path -> wall time of its first event, when needed
 
     def event_files(self) -> list[str]:
+        """Regular event files in the order they were started (a restart's purge depends on it)."""
         try:
-            names = sorted(n for n in os.listdir(self.directory) if is_event_file(n))
+            names = [n for n in os.listdir(self.directory) if is_event_file(n)]
         except OSError:
             return []
         paths = [os.path.join(self.directory, n) for n in names]
         # A symlink could point anywhere: only regular files inside the run directory are read.
-        return [p for p in paths if os.path.isfile(p) and not os.path.islink(p)]
+        paths = [p for p in paths if os.path.isfile(p) and not os.path.islink(p)]
+        return sorted(paths, key=self._start_key(paths))
+
+    def _start_key(self, paths: list[str]):
+        """Name order, as TensorBoard reads, except that files named in the same second are ordered by
+        their first event's wall time: by name, pid 10000 would come before pid 9999."""
+        seconds = {p: _name_seconds(p) for p in paths}
+        counts: dict[int, int] = {}
+        for sec in seconds.values():
+            counts[sec] = counts.get(sec, 0) + 1
+
+        def key(path):
+            sec = seconds[path]
+            first = self._first_wall(path) if counts[sec] > 1 else 0.0
+            return (sec, first, os.path.basename(path))
+        return key
+
+    def _first_wall(self, path: str) -> float:
+        if path not in self.first_walls:
+            wall = _first_wall_time(path)
+            if wall is None:
+                return float("inf")  # nothing written yet: it started last
+            self.first_walls[path] = wall
+        return self.first_walls[path]
 
     def poll(self) -> int:
         """Read whatever is new in the run's files; returns the number of records read."""
@@ -79,6 +106,7 @@ class RunLoader:
         for path in list(self.cursors):
             if not os.path.exists(path):
                 del self.cursors[path]
+                self.first_walls.pop(path, None)
         return total
 
     def _ingest_clean(self, buf: bytes, prefix: CleanPrefix, cursor: FileCursor) -> None:
@@ -129,6 +157,26 @@ class RunLoader:
                 if not progressed:  # one record larger than the chunk: read more at once
                     chunk *= 2
         return count
+
+
+def _name_seconds(path: str) -> int:
+    """The `<secs>` of `events.out.tfevents.<secs>.<host>...` (-1 when the name has none)."""
+    parts = os.path.basename(path).split(".")
+    return int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else -1
+
+
+def _first_wall_time(path: str) -> float | None:
+    try:
+        with open(path, "rb") as f:
+            result = read_records(f.read(4096))
+    except OSError:
+        return None
+    if not result.records:
+        return None
+    try:
+        return Event.FromString(result.records[0][1]).wall_time
+    except DecodeError:
+        return None
 
 
 def load_run(name: str, directory: str) -> RunLoader:
