@@ -28,6 +28,7 @@ from summaries.engine.math_ops import (abs, add, add_n, arg_max, arg_min, argmax
                                        not_equal, pow, reciprocal, reduce_all, reduce_any, reduce_max, reduce_mean,
                                        reduce_min, reduce_prod, reduce_sum, round, rsqrt, sign, sin, sqrt, square,
                                        squared_difference, subtract, truediv)
+from summaries.engine import conv_ops as _conv
 from summaries.engine import nn_ops as _nn
 from summaries.engine import train as _train
 from summaries.engine.session import (ConfigProto, GPUOptions, InteractiveSession, RunMetadata,  # noqa: F401
@@ -110,6 +111,7 @@ nn = types.SimpleNamespace(
     sparse_softmax_cross_entropy_with_logits=_nn.sparse_softmax_cross_entropy_with_logits,
     sigmoid_cross_entropy_with_logits=_nn.sigmoid_cross_entropy_with_logits, dropout=_nn.dropout,
     l2_loss=_nn.l2_loss, bias_add=_nn.bias_add, moments=_nn.moments, embedding_lookup=gather,
+    conv2d=_conv.conv2d, max_pool=_conv.max_pool, max_pool2d=_conv.max_pool2d, avg_pool=_conv.avg_pool,
     xw_plus_b=lambda x, w, b, name=None: add(matmul(x, w), b, name=name or "xw_plus_b"))
 losses = _nn.losses
 softmax = _nn.softmax
