@@ -107,3 +107,22 @@ def test_mnist_cnn_lab_trains_and_logs_its_conv_graph(tmp_path):
     assert ea.Images("input/image/0")[0].width == 28
     ops = {n.op for n in GraphDef.FromString(ea.Graph().SerializeToString()).node}
     assert {"Conv2D", "MaxPool", "Conv2DBackpropInput", "Conv2DBackpropFilter", "MaxPoolGrad"} <= ops
+
+
+def test_mnist_cnn_layers_lab_trains_and_logs_tf1_layer_names(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from summaries.proto import GraphDef
+    args = ["--steps", "40", "--batch_size", "32", "--summary_every", "5", "--eval_size", "500", "--logdir", "cnn"]
+    p = subprocess.run([sys.executable, str(EXAMPLES / "lab_mnist_cnn_layers.py"), *args], cwd=tmp_path,
+                       timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert last_accuracy(p.stdout) > 0.2  # chance is 0.1
+    ea = EventAccumulator(str(tmp_path / "cnn"), size_guidance={"scalars": 0})
+    ea.Reload()
+    assert sorted(ea.Tags()["scalars"]) == ["accuracy", "loss"]
+    loss = [e.value for e in ea.Scalars("loss")]
+    assert [e.step for e in ea.Scalars("loss")] == list(range(0, 40, 5))
+    assert sum(loss[-3:]) / 3 < sum(loss[:3]) / 3 - 0.2, loss
+    variables = {n.name for n in GraphDef.FromString(ea.Graph().SerializeToString()).node if n.op == "VariableV2"}
+    assert {"m1/conv2d/kernel", "m1/conv2d_1/kernel", "m1/conv2d_2/kernel", "m1/conv2d/bias", "m1/dense/kernel",
+            "m1/dense_1/bias", "m1/conv2d/kernel/Adam"} <= variables

@@ -29,6 +29,7 @@ from summaries.engine.math_ops import (abs, add, add_n, arg_max, arg_min, argmax
                                        reduce_min, reduce_prod, reduce_sum, round, rsqrt, sign, sin, sqrt, square,
                                        squared_difference, subtract, truediv)
 from summaries.engine import conv_ops as _conv
+from summaries.engine import layers as _layers
 from summaries.engine import nn_ops as _nn
 from summaries.engine import train as _train
 from summaries.engine.session import (ConfigProto, GPUOptions, InteractiveSession, RunMetadata,  # noqa: F401
@@ -113,6 +114,9 @@ nn = types.SimpleNamespace(
     l2_loss=_nn.l2_loss, bias_add=_nn.bias_add, moments=_nn.moments, embedding_lookup=gather,
     conv2d=_conv.conv2d, max_pool=_conv.max_pool, max_pool2d=_conv.max_pool2d, avg_pool=_conv.avg_pool,
     xw_plus_b=lambda x, w, b, name=None: add(matmul(x, w), b, name=name or "xw_plus_b"))
+layers = types.SimpleNamespace(
+    dense=_layers.dense, conv2d=_layers.conv2d, max_pooling2d=_layers.max_pooling2d,
+    average_pooling2d=_layers.average_pooling2d, dropout=_layers.dropout, flatten=_layers.flatten)
 losses = _nn.losses
 softmax = _nn.softmax
 

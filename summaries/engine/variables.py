@@ -391,45 +391,62 @@ def get_variable_scope() -> VariableScope:
     return g._var_scope
 
 
+def _scope_counts(g) -> dict[str, int]:
+    """How often each variable scope was opened since its parent was last left (TF1's scope store)."""
+    if not hasattr(g, "_var_scope_counts"):
+        g._var_scope_counts = {}
+    return g._var_scope_counts
+
+
+def _unique_default(g, outer: VariableScope, base_name: str) -> str:
+    counts = _scope_counts(g)
+    prefix = outer.name + "/" if outer.name else ""
+    if not counts.get(prefix + base_name):
+        return base_name
+    n = 1
+    while counts.get(f"{prefix}{base_name}_{n}"):
+        n += 1
+    return f"{base_name}_{n}"
+
+
 @contextlib.contextmanager
 def variable_scope(name_or_scope=None, default_name=None, values=None, initializer=None, regularizer=None,
                    caching_device=None, partitioner=None, custom_getter=None, reuse=None, dtype=None,
                    use_resource=None, constraint=None, auxiliary_name_scope=True):
-    """Prefix get_variable names and open a name scope of the same name (made unique as TF1 does)."""
+    """Prefix get_variable names and open a name scope, as TF1 does.
+
+    A default-named scope takes the first `name`, `name_1`, ... not opened since its parent scope was
+    entered (leaving a scope resets its subscopes' counts, so re-entering `D` with reuse finds `D/dense`
+    again); its name scope is `default_name` made unique by the graph, which can differ from it.
+    """
     g = get_default_graph()
     outer = get_variable_scope()
     if isinstance(name_or_scope, VariableScope):
-        full, base = name_or_scope.name, name_or_scope.original_name_scope
+        full, ns_name = name_or_scope.name, name_or_scope.original_name_scope
         if reuse is None:
             reuse = name_or_scope.reuse
     else:
         if name_or_scope is None:
             if default_name is None:
                 raise TypeError("If default_name is None then name_or_scope is required")
-            base_name, n = default_name, 0
-            prefix = outer.name + "/" if outer.name else ""
-            used = {k for k in g._var_store} | set(getattr(g, "_var_scopes_used", set()))
-            cand = base_name
-            while prefix + cand in used:
-                n += 1
-                cand = f"{base_name}_{n}"
-            name_or_scope = cand
+            name_or_scope, ns_name = _unique_default(g, outer, default_name), default_name
+        else:
+            ns_name = name_or_scope.rsplit("/", 1)[-1]
         full = (outer.name + "/" + name_or_scope) if outer.name else name_or_scope
-        base = None
-    if not hasattr(g, "_var_scopes_used"):
-        g._var_scopes_used = set()
-    g._var_scopes_used.add(full)
+    counts = _scope_counts(g)
+    counts[full] = counts.get(full, 0) + 1
     if reuse is False:
         reuse = None
     eff_reuse = True if (outer.reuse is True and reuse is None) else (reuse if reuse is not None else outer.reuse)
-    ns_cm = name_scope(base) if base else name_scope(full.rsplit("/", 1)[-1])
-    with ns_cm as ns:
+    with name_scope(ns_name) as ns:
         scope = VariableScope(full, eff_reuse, initializer if initializer is not None else outer.initializer, ns)
         g._var_scope = scope
         try:
             yield scope
         finally:
             g._var_scope = outer
+            for key in [k for k in counts if k.startswith(full + "/")]:
+                counts[key] = 0
 
 
 def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=None, trainable=True,

@@ -1,0 +1,167 @@
+"""`tf.layers`: TF1's functional layers (dense, conv2d, pooling, dropout, flatten) on the engine's own ops.
+
+Every layer opens a variable scope the way TF1's functional API does, so checkpoints and graphs carry TF1's
+names: `name=None` takes the layer's snake_case class name made unique among variable scopes (dense,
+dense_1, ...); an explicit `name` is the scope itself, so building it twice without `reuse` fails in
+get_variable exactly as in TF1; `reuse=True` without a name shares the first layer's scope (`dense`).
+The layer's ops are created inside that scope's name scope (`dense/MatMul`, `conv2d/Conv2D`, ...).
+A kernel_initializer of None defers to get_variable: the enclosing scope's initializer, else glorot_uniform.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from summaries.engine import conv_ops, nn_ops
+from summaries.engine.array_ops import expand_dims, identity, reshape, shape, stack
+from summaries.engine.control_flow import cond
+from summaries.engine.graph import Tensor, convert_to_tensor, is_tensor_like, static_value
+from summaries.engine.math_ops import matmul
+from summaries.engine.variables import Initializer, get_variable, variable_scope, zeros_initializer
+
+_ZEROS = zeros_initializer()
+
+
+def _layer_scope(base: str, name: str | None, reuse):
+    """The variable scope TF1's functional layers use (see the module docstring)."""
+    if name is not None:
+        return variable_scope(name, reuse=reuse)
+    if reuse:
+        return variable_scope(base, reuse=reuse)
+    return variable_scope(None, default_name=base)
+
+
+def _dims(x: Tensor, layer: str) -> list:
+    if x.shape.ndims is None:
+        raise ValueError(f"tf.layers.{layer}: the input's rank must be known, got shape {x.shape}")
+    return x.shape.as_list()
+
+
+def _pair(value, what: str) -> tuple[int, int]:
+    """An int or an (h, w) pair, as Keras' conv_utils.normalize_tuple accepts."""
+    v = [int(value)] * 2 if isinstance(value, (int, np.integer)) else [int(d) for d in value]
+    if len(v) != 2 or min(v) < 1:
+        raise ValueError(f"The `{what}` argument must be an int or a tuple of 2 positive ints, got {value!r}")
+    return v[0], v[1]
+
+
+def _padding(padding: str) -> str:
+    p = str(padding).upper()
+    if p not in ("SAME", "VALID"):
+        raise ValueError(f"The `padding` argument must be one of 'valid', 'same', got {padding!r}")
+    return p
+
+
+def _channels_last(data_format: str, layer: str) -> None:
+    if str(data_format).lower() != "channels_last":
+        raise ValueError(f"tf.layers.{layer}: this engine's conv/pool ops are NHWC only, so data_format must "
+                         f"be 'channels_last', got {data_format!r}")
+
+
+def _apply(y: Tensor, activation) -> Tensor:
+    return y if activation is None else activation(y)
+
+
+def dense(inputs, units: int, activation=None, use_bias: bool = True, kernel_initializer: Initializer | None = None,
+          bias_initializer: Initializer = _ZEROS, trainable: bool = True, name: str | None = None,
+          reuse=None) -> Tensor:
+    """`activation(inputs @ kernel + bias)` with `<scope>/kernel` [in, units] and `<scope>/bias` [units]."""
+    x = convert_to_tensor(inputs)
+    dims = _dims(x, "dense")
+    if len(dims) != 2:
+        raise ValueError(f"tf.layers.dense: this engine takes rank-2 inputs [batch, features] (flatten first), "
+                         f"got shape {x.shape}")
+    if dims[1] is None:
+        raise ValueError("The last dimension of the inputs to `Dense` should be defined. Found `None`.")
+    with _layer_scope("dense", name, reuse):
+        kernel = get_variable("kernel", [dims[1], int(units)], x.dtype, kernel_initializer, trainable=trainable)
+        y = matmul(x, kernel)
+        if use_bias:
+            y = nn_ops.bias_add(y, get_variable("bias", [int(units)], x.dtype, bias_initializer,
+                                                trainable=trainable))
+        return _apply(y, activation)
+
+
+def conv2d(inputs, filters: int, kernel_size, strides=(1, 1), padding: str = "valid",
+           data_format: str = "channels_last", activation=None, use_bias: bool = True,
+           kernel_initializer: Initializer | None = None, bias_initializer: Initializer = _ZEROS,
+           trainable: bool = True, name: str | None = None, reuse=None) -> Tensor:
+    """2-D convolution of NHWC `inputs` with `<scope>/kernel` [kh, kw, in, filters], plus `<scope>/bias`."""
+    _channels_last(data_format, "conv2d")
+    x = convert_to_tensor(inputs)
+    dims = _dims(x, "conv2d")
+    if len(dims) != 4:
+        raise ValueError(f"Input 0 of layer conv2d is incompatible with the layer: expected ndim=4, found "
+                         f"ndim={len(dims)}. Full shape received: {x.shape}")
+    if dims[3] is None:
+        raise ValueError("The channel dimension of the inputs should be defined. Found `None`.")
+    (kh, kw), (sh, sw), pad = _pair(kernel_size, "kernel_size"), _pair(strides, "strides"), _padding(padding)
+    with _layer_scope("conv2d", name, reuse):
+        kernel = get_variable("kernel", [kh, kw, dims[3], int(filters)], x.dtype, kernel_initializer,
+                              trainable=trainable)
+        y = conv_ops.conv2d(x, kernel, strides=[1, sh, sw, 1], padding=pad)
+        if use_bias:
+            y = nn_ops.bias_add(y, get_variable("bias", [int(filters)], x.dtype, bias_initializer,
+                                                trainable=trainable))
+        return _apply(y, activation)
+
+
+def _pooling(op, base: str, inputs, pool_size, strides, padding, data_format, name) -> Tensor:
+    _channels_last(data_format, base)
+    (kh, kw), (sh, sw), pad = _pair(pool_size, "pool_size"), _pair(strides, "strides"), _padding(padding)
+    with _layer_scope(base, name, None):
+        return op(convert_to_tensor(inputs), ksize=[1, kh, kw, 1], strides=[1, sh, sw, 1], padding=pad)
+
+
+def max_pooling2d(inputs, pool_size, strides, padding: str = "valid", data_format: str = "channels_last",
+                  name: str | None = None) -> Tensor:
+    """Max over `pool_size` windows of NHWC `inputs` (tf.nn.max_pool in a `max_pooling2d` scope)."""
+    return _pooling(conv_ops.max_pool, "max_pooling2d", inputs, pool_size, strides, padding, data_format, name)
+
+
+def average_pooling2d(inputs, pool_size, strides, padding: str = "valid", data_format: str = "channels_last",
+                      name: str | None = None) -> Tensor:
+    """Mean over `pool_size` windows of NHWC `inputs` (tf.nn.avg_pool in an `average_pooling2d` scope)."""
+    return _pooling(conv_ops.avg_pool, "average_pooling2d", inputs, pool_size, strides, padding, data_format,
+                    name)
+
+
+def _static_flag(training):
+    """A Python bool when `training` is known at build time (as TF1's smart_cond folds it), else its tensor."""
+    if not is_tensor_like(training):
+        return bool(training)
+    t = convert_to_tensor(training)
+    v = static_value(t)
+    return t if v is None else bool(v)
+
+
+def dropout(inputs, rate=0.5, noise_shape=None, seed: int | None = None, training=False,
+            name: str | None = None) -> Tensor:
+    """Drop a `rate` fraction of units and scale the rest by 1/(1 - rate), only while `training`.
+
+    `training` may be a bool placeholder: both branches are then built and the flag picks one per run.
+    """
+    if noise_shape is not None:
+        raise ValueError("tf.layers.dropout: noise_shape is not supported by this engine's dropout op")
+    with _layer_scope("dropout", name, None):
+        x = convert_to_tensor(inputs)
+        flag = _static_flag(training)
+        if isinstance(flag, Tensor):
+            return cond(flag, lambda: nn_ops.dropout(x, rate=rate, seed=seed), lambda: identity(x))
+        return nn_ops.dropout(x, rate=rate, seed=seed) if flag else identity(x)
+
+
+def flatten(inputs, name: str | None = None, data_format: str = "channels_last") -> Tensor:
+    """[batch, ...] -> [batch, prod(...)], keeping every dimension that is known statically."""
+    _channels_last(data_format, "flatten")
+    x = convert_to_tensor(inputs)
+    dims = _dims(x, "flatten")
+    with _layer_scope("flatten", name, None):
+        if len(dims) == 1:
+            return expand_dims(x, 1)
+        if None not in dims[1:]:
+            return reshape(x, [-1, int(np.prod(dims[1:]))])
+        if dims[0] is not None:
+            return reshape(x, [dims[0], -1])
+        y = reshape(x, stack([shape(x)[0], -1]))
+        y.set_shape([None, None])
+        return y
