@@ -1,7 +1,8 @@
 // Graphs dashboard: the server lays out name scopes (collapsed boxes, bundled edges with counts) and this
-// draws them as SVG with zoom/pan; a click opens or closes a scope; a search expands the scopes on a node's
-// path; the details panel lists a node's op, device, attrs, inputs, outputs and shapes; "trace inputs"
-// highlights everything feeding the selected node. Warnings say what could not be drawn.
+// draws them as SVG with zoom/pan; a click opens or closes a scope; repeated ops (add, add_1, ... add_9)
+// come as one "series" box drawn as a stack of cards, opened like a scope; a search expands the scopes and
+// series on a node's path; the details panel lists a node's op, device, attrs, inputs, outputs and shapes;
+// "trace inputs" highlights everything feeding the selected node. Warnings say what could not be drawn.
 import {debounce, el} from './util.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -41,7 +42,8 @@ export async function mount(container, ctx) {
     el('label', {class: 'row'}, traceBox, 'Trace inputs of the selected node'),
     el('div', {class: 'row'}, collapseAll, fitButton),
     el('div', {class: 'graph-legend'},
-      el('span', {class: 'legend-scope', text: 'scope'}), el('span', {class: 'legend-op', text: 'op'}),
+      el('span', {class: 'legend-scope', text: 'scope'}), el('span', {class: 'legend-series', text: 'series'}),
+      el('span', {class: 'legend-op', text: 'op'}),
       el('span', {class: 'legend-aux', text: 'auxiliary'})));
 
   // -- main: search, warnings, canvas, details --
@@ -165,7 +167,7 @@ export async function mount(container, ctx) {
     const edges = svg('g', {class: 'edges'});
     const nodes = svg('g', {class: 'nodes'});
     for (const n of layout.nodes) {
-      if (n.kind === 'scope' && n.expanded) boxes.append(expandedBox(n));
+      if (n.kind !== 'op' && n.expanded) boxes.append(expandedBox(n));
       else nodes.append(nodeShape(n));
     }
     for (const e of layout.edges) {
@@ -179,11 +181,18 @@ export async function mount(container, ctx) {
   function nodeShape(n) {
     const x = n.x - n.w / 2; const y = n.y - n.h / 2;
     const classes = ['graph-node', n.kind, n.aux ? 'aux' : ''].join(' ');
-    const g = svg('g', {class: classes, dataset: {id: n.id, name: n.name}, tabindex: 0});
+    const g = svg('g', {class: classes, dataset: {id: n.id, name: n.name, parent: n.parent || ''}, tabindex: 0});
     const label = n.label;
     const title = svg('title', {text: n.kind === 'scope' ? `${n.name} (${n.count} ops) — click to expand`
-      : `${n.name} (${n.op})`});
-    if (n.kind === 'scope') {
+      : n.kind === 'series' ? `${n.name}: ${n.count} ${n.op} ops — click to expand` : `${n.name} (${n.op})`});
+    if (n.kind === 'series') {  // a stack of cards: two offset behind the front one
+      for (const off of [6, 3]) {
+        g.append(svg('rect', {x: x + off, y: y - off, width: n.w, height: n.h, rx: 6, ry: 6, class: 'card'}));
+      }
+      g.append(svg('rect', {x, y, width: n.w, height: n.h, rx: 6, ry: 6, class: 'front'}), title,
+        svg('text', {x: n.x, y: n.y - 2, class: 'label', text: fit(label, n.w - 12)}),
+        svg('text', {x: n.x, y: n.y + 11, class: 'count', text: fit(`${n.count} × ${n.op}`, n.w - 12, 5.4)}));
+    } else if (n.kind === 'scope') {
       g.append(svg('rect', {x, y, width: n.w, height: n.h, rx: 8, ry: 8}), title,
         svg('text', {x: n.x, y: n.y - 2, class: 'label', text: fit(label, n.w - 12)}),
         svg('text', {x: n.x, y: n.y + 11, class: 'count', text: `${n.count} op${n.count === 1 ? '' : 's'}`}));
@@ -198,12 +207,14 @@ export async function mount(container, ctx) {
 
   function expandedBox(n) {
     const x = n.x - n.w / 2; const y = n.y - n.h / 2;
-    const g = svg('g', {class: `graph-node scope expanded${n.aux ? ' aux' : ''} depth-${n.depth % 4}`,
-      dataset: {id: n.id, name: n.name}});
+    const g = svg('g', {class: `graph-node ${n.kind} expanded${n.aux ? ' aux' : ''} depth-${n.depth % 4}`,
+      dataset: {id: n.id, name: n.name, parent: n.parent || ''}});
+    const count = n.kind === 'series' ? `${n.count} × ${n.op}` : `${n.count} ops`;
     const header = svg('g', {class: 'box-header', tabindex: 0},
       svg('rect', {x, y, width: n.w, height: 24, rx: 8, ry: 8, class: 'header-rect'}),
-      svg('text', {x: x + 10, y: y + 16, class: 'label box-label', text: `▾ ${fit(n.label, n.w - 80)}`}),
-      svg('text', {x: x + n.w - 8, y: y + 16, class: 'count box-count', text: `${n.count} ops`}),
+      svg('text', {x: x + 10, y: y + 16, class: 'label box-label',
+        text: `▾ ${fit(n.label, n.w - 30 - 5.4 * count.length)}`}),
+      svg('text', {x: x + n.w - 8, y: y + 16, class: 'count box-count', text: count}),
       svg('title', {text: `${n.name} — click to collapse`}));
     g.append(svg('rect', {x, y, width: n.w, height: n.h, rx: 8, ry: 8, class: 'box-rect'}), header);
     header.addEventListener('click', (ev) => { ev.stopPropagation(); onNodeClick(n); });
@@ -240,7 +251,7 @@ export async function mount(container, ctx) {
   // -- interaction --
   async function onNodeClick(n) {
     state.selected = n;
-    if (n.kind === 'scope') {
+    if (n.kind !== 'op') {
       const set = expandedSet();
       if (set.has(n.name)) {
         for (const s of [...set]) if (s === n.name || s.startsWith(`${n.name}/`)) set.delete(s);
@@ -293,13 +304,25 @@ export async function mount(container, ctx) {
     const rows = [el('div', {class: 'details-head'}, el('h3', {text: info.name}), close)];
     const field = (label, value) => value !== undefined && value !== null && value !== ''
       && rows.push(el('div', {class: 'field'}, el('span', {class: 'key', text: label}), el('span', {text: String(value)})));
-    if (info.kind === 'scope') {
+    if (info.kind === 'series') {
+      field('Kind', 'series of repeated ops');
+      field('Op', info.op);
+      field('Members', info.count);
+      rows.push(el('h4', {text: `Members (${info.members.length}${info.more_children ? '+' : ''})`}),
+        el('ul', {class: 'details-list'}, ...info.members.map((name) => {
+          const link = el('a', {href: '#', text: name});
+          link.addEventListener('click', (ev) => { ev.preventDefault(); reveal(name); });
+          return el('li', {}, link);
+        })));
+    } else if (info.kind === 'scope') {
       field('Kind', 'name scope');
       field('Ops inside', info.count);
       rows.push(el('h4', {text: `Children (${info.children.length}${info.more_children ? '+' : ''})`}),
-        el('ul', {class: 'details-list'}, ...info.children.map((c) => el('li', {text: c.op ? `${c.label} (${c.op})` : `${c.label}/`}))));
+        el('ul', {class: 'details-list'}, ...info.children.map((c) => el('li', {text: c.kind === 'op'
+          ? `${c.label} (${c.op})` : c.kind === 'series' ? `${c.label} (${c.op} series)` : `${c.label}/`}))));
     } else {
       field('Op', info.op);
+      field('Series', info.series);
       field('Device', info.device);
       if (info.shapes.length) field('Output shapes', info.shapes.join(', '));
       const ioList = (title, list) => {

@@ -114,3 +114,62 @@ def test_hostile_graphs_say_what_was_not_drawn(page, tmp_path):
             assert needle in page.locator(".graph-warnings").text_content()
         screenshot(page, "graphs_flat_50k")
         assert page.console_errors == [] and page.dialogs == []
+
+
+def test_series_of_repeated_ops(page, tmp_path):
+    from test_graphs_hierarchy import ADD_SERIES, repeated_nodes
+    write_events(tmp_path / "repeated", [graph_event(repeated_nodes())])
+    series = f".graph-node[data-id='{ADD_SERIES}']"
+    with serve(tmp_path, "--reload_interval", "0") as url:
+        loaded(url)
+        open_graphs(page, url)
+        assert page.locator(".graph-node.series[data-id='Const_[0-4]']").count() == 1
+        page.click(".graph-node.scope[data-id='block']")
+        wait_version(page, 2)
+        # collapsed: one stacked box labelled with the number range and the count, no member drawn
+        assert page.locator(f"{series}.series:not(.expanded)").count() == 1
+        assert page.locator(f"{series} rect.card").count() == 2
+        assert page.locator(f"{series} .label").text_content() == "add_[1-12]"
+        assert page.locator(f"{series} .count").text_content() == "12 × AddV2"
+        assert page.locator(".graph-node[data-id='block/add_7']").count() == 0
+        assert page.locator(".graph-node.op[data-parent='block']").count() == 6  # x, sum, mul_1..mul_4
+        assert page.locator(".graph-node.series[data-parent='block']").count() == 4  # add, conv (2 ops), relu
+        assert "12 tensors" in page.locator(".edge-label").all_text_contents()
+        page.click("text=Fit to screen")
+        screenshot(page, "graphs_series_collapsed")
+
+        page.click(f"{series}")
+        wait_version(page, 3)
+        assert page.locator(f"{series}.series.expanded").count() == 1
+        assert page.locator(f".graph-node.op[data-parent='{ADD_SERIES}']").count() == 12
+        page.wait_for_function("(s) => document.querySelector('.graph-details h3').textContent === s", arg=ADD_SERIES)
+        details = page.locator(".graph-details").text_content()
+        assert "series" in details and "AddV2" in details and "block/add_12" in details
+        page.click("text=Fit to screen")
+        screenshot(page, "graphs_series_expanded")
+
+        # a member's details say its real name and its series; a link in the series' list reveals it
+        page.click(".graph-node.op[data-id='block/add_5']")
+        page.wait_for_function("() => document.querySelector('.graph-details h3').textContent === 'block/add_5'")
+        assert ADD_SERIES in page.locator(".graph-details").text_content()
+
+        # collapse the series from its header, then collapse everything and search a member
+        page.click(f"{series}.expanded .box-header")
+        page.wait_for_function("(s) => !document.querySelector(s + '.expanded')", arg=series)
+        page.click("text=Collapse all")
+        page.wait_for_function("() => !document.querySelector(\".graph-node[data-id='block'].expanded\")")
+        page.fill(".graph-search", "add_7")
+        page.wait_for_selector(".graph-results li[data-name='block/add_7']", timeout=10000)
+        page.click(".graph-results li[data-name='block/add_7']")
+        page.wait_for_selector(".graph-node.selected[data-id='block/add_7']", timeout=10000)
+        assert page.locator(".graph-node.expanded[data-id='block']").count() == 1
+        assert page.locator(f"{series}.expanded").count() == 1
+
+        # trace inputs of a member: its chain of predecessors and x light up, later members do not
+        page.check(".graph-trace")
+        page.wait_for_selector(".graph-node.traced[data-id='block/add_1']", timeout=10000)
+        assert "traced" in page.locator(".graph-node[data-id='block/x']").get_attribute("class")
+        assert "dimmed" in page.locator(".graph-node[data-id='block/add_9']").get_attribute("class")
+        page.click("text=Fit to screen")
+        screenshot(page, "graphs_series_search_trace")
+        assert page.console_errors == [] and page.dialogs == []

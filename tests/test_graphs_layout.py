@@ -135,3 +135,65 @@ def test_any_graph_draws(case):
     n, edges, sizes = case
     lay = layered_layout([tuple(map(float, s)) for s in sizes], edges)
     check_drawing(sizes, edges, lay)
+
+
+def _boxes_nest_without_overlap(view):
+    """Every drawn node lies inside its parent's box; siblings never overlap."""
+    by_id = {n["id"]: n for n in view["nodes"]}
+    siblings = {}
+    for n in view["nodes"]:
+        siblings.setdefault(n["parent"], []).append(n)
+        if n["parent"] is not None:
+            box = by_id[n["parent"]]
+            assert box["x"] - box["w"] / 2 <= n["x"] - n["w"] / 2 and n["x"] + n["w"] / 2 <= box["x"] + box["w"] / 2
+            assert box["y"] - box["h"] / 2 <= n["y"] - n["h"] / 2 and n["y"] + n["h"] / 2 <= box["y"] + box["h"] / 2
+    for group in siblings.values():
+        for a, b in itertools.combinations(group, 2):
+            apart_x = abs(a["x"] - b["x"]) >= (a["w"] + b["w"]) / 2 - 0.1
+            apart_y = abs(a["y"] - b["y"]) >= (a["h"] + b["h"]) / 2 - 0.1
+            assert apart_x or apart_y, (a["id"], b["id"])
+
+
+def test_series_keeps_a_wide_level_narrow():
+    """40 parallel ops between a source and a sink: one series box instead of a row 40 wide."""
+    from board_server.graphs import hierarchy
+    from summaries.proto import GraphDef
+    g = GraphDef()
+    g.node.add(name="src", op="Placeholder")
+    for k in range(40):
+        g.node.add(name=f"fan_{k}" if k else "fan", op="Mul").input.extend(["src"])
+    g.node.add(name="sink", op="AddN").input.extend([f"fan_{k}" if k else "fan" for k in range(40)])
+    h = hierarchy.Hierarchy(g)
+    collapsed = hierarchy.view(h, set())
+    assert [n["id"] for n in collapsed["nodes"]] == ["src", "fan_[0-39]", "sink"]
+    assert collapsed["width"] < 300 and len(collapsed["edges"]) == 2
+    assert [e["count"] for e in collapsed["edges"]] == [40, 40]
+    for e in collapsed["edges"]:  # edges run from the source box's bottom to the target box's top
+        a = next(n for n in collapsed["nodes"] if n["id"] == e["from"])
+        b = next(n for n in collapsed["nodes"] if n["id"] == e["to"])
+        assert math.isclose(e["points"][0][1], a["y"] + a["h"] / 2, abs_tol=0.2)
+        assert math.isclose(e["points"][-1][1], b["y"] - b["h"] / 2, abs_tol=0.2)
+    expanded = hierarchy.view(h, {"fan_[0-39]"})
+    assert expanded["width"] > 10 * collapsed["width"]
+    assert sum(n["parent"] == "fan_[0-39]" for n in expanded["nodes"]) == 40
+    _boxes_nest_without_overlap(collapsed)
+    _boxes_nest_without_overlap(expanded)
+
+
+def test_nested_series_views_nest_without_overlap():
+    from board_server.graphs import hierarchy
+    from test_graphs_hierarchy import _graph, repeated_nodes
+    h = hierarchy.Hierarchy(_graph(repeated_nodes()))
+    for expanded in (set(), {"block"}, {"block", "block/add_[1-12]"}, set(h.scope_names[1:])):
+        _boxes_nest_without_overlap(hierarchy.view(h, expanded))
+
+
+def test_too_many_long_edges_are_drawn_straight():
+    """Past MAX_DUMMIES layer crossings edges are not routed; crossing counts must skip them, not fail."""
+    n = 302
+    edges = [(i, i + 1) for i in range(n - 2)] + [(0, i) for i in range(2, n - 1)]
+    edges += [(n - 1, i) for i in range(1, n - 1, 3)]
+    sizes = [(40.0, 20.0)] * n
+    lay = layered_layout(sizes, edges)
+    assert "too many long edges to route; drawn straight" in lay.warnings
+    check_drawing(sizes, edges, lay)

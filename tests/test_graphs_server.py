@@ -220,3 +220,59 @@ def test_keras_conceptual_graph(hostile_url):
     lay = get_json(route(hostile_url, "layout", run="keras", tag="keras", conceptual="true"))
     assert {(e["from"], e["to"], e["shape"]) for e in lay["edges"]} == {
         ("inp", "d1", "?×8"), ("inp", "d2", "?×8"), ("d1", "cat", "?×4"), ("d2", "cat", "?×4")}
+
+
+# -- series of repeated ops ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def repeated_url(tmp_path_factory):
+    from test_graphs_hierarchy import repeated_nodes
+    root = tmp_path_factory.mktemp("repeated")
+    write_events(root / "repeated", [graph_event(repeated_nodes())])
+    with serve(root, "--reload_interval", "0") as url:
+        yield loaded(url)
+
+
+def test_series_layout_collapsed_and_expanded(repeated_url):
+    from test_graphs_hierarchy import ADD_SERIES
+    lay = get_json(route(repeated_url, "layout", run="repeated", expanded="block"))
+    inside = {n["id"]: n for n in lay["nodes"] if n["parent"] == "block"}
+    assert inside[ADD_SERIES]["kind"] == "series" and inside[ADD_SERIES]["count"] == 12
+    assert not inside[ADD_SERIES]["expanded"] and "block/add_7" not in inside
+    edges = {(e["from"], e["to"]): e["count"] for e in lay["edges"]}
+    assert edges["block/x", ADD_SERIES] == 12 and edges[ADD_SERIES, "block/sum"] == 12
+    opened = get_json(route(repeated_url, "layout", run="repeated", expanded=f"block,{ADD_SERIES}"))
+    members = {n["name"] for n in opened["nodes"] if n["parent"] == ADD_SERIES}
+    assert members == {f"block/add_{k}" for k in range(1, 13)}  # real op names
+    assert next(n for n in opened["nodes"] if n["id"] == ADD_SERIES)["expanded"] is True
+    # repeated expanded= params and a series whose scope is closed
+    split = get_json(route(repeated_url, "layout", run="repeated") + f"&expanded=block&expanded={ADD_SERIES}")
+    assert split["nodes"] == opened["nodes"]
+    alone = get_json(route(repeated_url, "layout", run="repeated", expanded=ADD_SERIES))
+    assert not any(n["parent"] for n in alone["nodes"])
+
+
+def test_series_node_search_trace(repeated_url):
+    from test_graphs_hierarchy import ADD_SERIES
+    series = get_json(route(repeated_url, "node", run="repeated", name=ADD_SERIES, kind="series"))
+    assert (series["kind"], series["op"], series["count"]) == ("series", "AddV2", 12)
+    assert series["members"] == [f"block/add_{k}" for k in range(1, 13)] and series["scopes"] == ["block"]
+    assert get_json(route(repeated_url, "node", run="repeated", name=ADD_SERIES)) == series
+    scope = get_json(route(repeated_url, "node", run="repeated", name="block"))
+    kinds = {c["id"]: (c["kind"], c["op"]) for c in scope["children"]}
+    assert kinds[ADD_SERIES] == ("series", "AddV2") and kinds["block/mul_1"] == ("op", "Mul")
+    member = get_json(route(repeated_url, "node", run="repeated", name="block/add_7"))
+    assert (member["name"], member["op"], member["series"]) == ("block/add_7", "AddV2", ADD_SERIES)
+    assert [i["name"] for i in member["inputs"]] == ["block/x", "block/add_6"]
+    assert member["scopes"] == ["block", ADD_SERIES]
+
+    hits = get_json(route(repeated_url, "search", run="repeated", q="add_7"))["matches"]
+    assert hits[0]["name"] == "block/add_7" and hits[0]["id"] == "block/add_7"
+    assert hits[0]["scopes"] == ["block", ADD_SERIES] and hits[0]["series"] == ADD_SERIES
+
+    # trace: the series is lit while collapsed, its members once it is open
+    closed = get_json(route(repeated_url, "trace", run="repeated", name="block/sum", expanded="block"))
+    assert {"block", ADD_SERIES, "block/x", "input"} <= set(closed["ids"]) and "block/add_3" not in closed["ids"]
+    opened = get_json(route(repeated_url, "trace", run="repeated", name="block/add_3",
+                            expanded=f"block,{ADD_SERIES}"))
+    assert {ADD_SERIES, "block/add_1", "block/add_2", "block/add_3", "block/x"} <= set(opened["ids"])
+    assert "block/add_4" not in opened["ids"] and closed["ops"] == 15

@@ -1,6 +1,8 @@
 """Name-scope hierarchy of a GraphDef: scopes as boxes, edges bundled per level, auxiliary nodes set aside.
 
-Items are ints: op i is item i, scope s (s >= 1; scope 0 is the root) is item n_ops + s. `paths[i, k]`
+Items are ints: op i is item i, scope s (s >= 1; scope 0 is the root) is item n_ops + s. A series of
+repeated ops (series.py) is a scope too, one level below its members' real scope, so expanding, edge
+bundling, search paths and tracing treat it like any box; members keep their real names as ids. `paths[i, k]`
 is the item op i belongs to at depth k+1 (its scope at that depth, or itself), -1 below it, so the edges
 of any one level come from two column compares over the edge arrays — a 50k-node graph stays fast.
 """
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from summaries.proto import GraphDef
+from board_server.graphs.series import find_series
 from board_server.graphs.sources import node_output_shapes
 
 MAX_DEPTH = 48  # deeper names keep their tail as one leaf label
@@ -34,6 +37,16 @@ def split_input(text: str) -> tuple[str, int, bool]:
     if sep and tail.isdigit():
         return head, int(tail), False
     return text, 0, False
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    """`base`, or `base #2`, `base #3`... whichever is not taken yet (then taken)."""
+    uid, k = base, 1
+    while uid in taken:
+        k += 1
+        uid = f"{base} #{k}"
+    taken.add(uid)
+    return uid
 
 
 @dataclass
@@ -96,6 +109,9 @@ class Hierarchy:
             segments.append(parts)
             for k in range(1, len(parts)):
                 prefixes.add("/".join(parts[:k]))
+        for i, name in enumerate(self.names):
+            if name in prefixes:  # both an op and a scope: the op goes inside, as "(leaf)"
+                segments[i] = segments[i] + [f"({segments[i][-1]})"]
         self.scope_names = [""]
         self.scope_parent = [0]
         self.scope_depth = [0]
@@ -104,21 +120,29 @@ class Hierarchy:
         op_parent = np.zeros(self.n, dtype=np.int64)
         chains: list[list[int]] = []
         children: list[list[int]] = [[]]
+        found = find_series(segments, self.ops)
+        member_of = {i: k for k, group in enumerate(found) for i in group.members}
+        series_sid: dict[int, int] = {}
+        self.series: dict[int, str] = {}  # scope ids that are series -> their members' op type
+        taken = prefixes | set(self.index) if found else set()  # series ids never equal a scope or op name
         for i, parts in enumerate(segments):
-            if self.names[i] in prefixes:  # both an op and a scope: the op goes inside, as "(leaf)"
-                parts = parts + [f"({parts[-1]})"]
             parent = 0
             chain = []
             for k in range(1, len(parts)):
                 key = "/".join(parts[:k])
                 sid = scope_id.get(key)
                 if sid is None:
-                    sid = scope_id[key] = len(self.scope_names)
-                    self.scope_names.append(key)
-                    self.scope_parent.append(parent)
-                    self.scope_depth.append(k)
-                    children.append([])
-                    children[parent].append(self.n + sid)
+                    sid = scope_id[key] = self._new_scope(key, parent, k, children)
+                parent = sid
+                chain.append(self.n + sid)
+            k = member_of.get(i)
+            if k is not None:  # a series is one more level, between the scope and its members
+                sid = series_sid.get(k)
+                if sid is None:
+                    group = found[k]
+                    uid = _unique(group.label if len(parts) == 1 else f"{group.scope}/{group.label}", taken)
+                    sid = series_sid[k] = scope_id[uid] = self._new_scope(uid, parent, len(parts), children)
+                    self.series[sid] = group.op
                 parent = sid
                 chain.append(self.n + sid)
             op_parent[i] = parent
@@ -126,18 +150,16 @@ class Hierarchy:
             chain.append(i)
             chains.append(chain)
             self.labels.append(parts[-1])
+        for k, sid in series_sid.items():
+            children[sid] = list(found[k].members)  # by number, not graph order
         self.scope_id = scope_id
         taken = set(scope_id)
         self.op_ids = []
         for i, label in enumerate(self.labels):  # ids unique across ops and scopes, whatever the names
-            parent = self.scope_names[op_parent[i]] if op_parent[i] else None
-            base = label if parent is None else f"{parent}/{label}"
-            uid, k = base, 1
-            while uid in taken:
-                k += 1
-                uid = f"{base} #{k}"
-            taken.add(uid)
-            self.op_ids.append(uid)
+            sid = int(op_parent[i])
+            sid = self.scope_parent[sid] if sid in self.series else sid  # a member's id is its real name
+            parent = self.scope_names[sid] if sid else None
+            self.op_ids.append(_unique(label if parent is None else f"{parent}/{label}", taken))
         self.children = children
         self.op_parent = op_parent
         self.scope_parent = np.asarray(self.scope_parent, dtype=np.int64)
@@ -151,6 +173,18 @@ class Hierarchy:
         np.add.at(counts, flat, 1)
         counts[0] = self.n
         self.scope_count = counts
+
+    def _new_scope(self, name: str, parent: int, depth: int, children: list[list[int]]) -> int:
+        sid = len(self.scope_names)
+        self.scope_names.append(name)
+        self.scope_parent.append(parent)
+        self.scope_depth.append(depth)
+        children.append([])
+        children[parent].append(self.n + sid)
+        return sid
+
+    def is_series(self, sid: int) -> bool:
+        return sid in self.series
 
     # -- edges -----------------------------------------------------------------------------
     def _build_edges(self, nodes) -> None:
@@ -222,8 +256,13 @@ class Hierarchy:
     def scope_of(self, name: str) -> int | None:
         return self.scope_id.get(name)
 
+    def series_of(self, op: int) -> str | None:
+        """The id of the series box an op is drawn in, if any."""
+        sid = int(self.op_parent[op])
+        return self.scope_names[sid] if sid in self.series else None
+
     def ancestors(self, item: int) -> list[str]:
-        """Scope names containing an item, outermost first (what a search expands)."""
+        """Ids of the scopes and series containing an item, outermost first (what a search expands)."""
         row = self.paths[item] if item < self.n else None
         if row is None:
             out, sid = [], int(self.scope_parent[item - self.n])
@@ -304,6 +343,13 @@ def item_size(h: Hierarchy, item: int) -> tuple[float, float]:
     return min(230.0, max(72.0, 7.0 * len(label) + 44)), 36.0
 
 
+def header_width(h: Hierarchy, item: int) -> float:
+    """An open box is at least as wide as its header: "▾ label" left, the count ("12 ops", "12 × Add") right."""
+    sid = item - h.n
+    count = f"{h.scope_count[sid]} × {h.series[sid]}" if h.is_series(sid) else f"{h.scope_count[sid]} ops"
+    return 7.0 * len(h.item_label(item)) + 5.4 * len(count) + 48
+
+
 def _lay_level(h: Hierarchy, sid: int, open_ids: set[int], warnings: list[str], budget: list[int]) -> dict:
     """Relative layout of one open scope's children: {w, h, items: [(item, x, y, w, h, aux, sub)], edges}."""
     key = (sid, frozenset(s for s in open_ids if s != sid and sid in _ancestor_ids(h, s)))
@@ -335,7 +381,7 @@ def _lay_level(h: Hierarchy, sid: int, open_ids: set[int], warnings: list[str], 
                 before = budget[0]
                 sub = subs[item] = _lay_level(h, s, open_ids, local_warnings, budget)
                 visible += before - budget[0]
-                sizes[item] = (sub["w"] + 2 * PAD, sub["h"] + HEADER + PAD)
+                sizes[item] = (max(sub["w"] + 2 * PAD, header_width(h, item)), sub["h"] + HEADER + PAD)
                 continue
         sizes[item] = item_size(h, item)
     main = [i for i in items if i not in level.aux]
@@ -389,7 +435,8 @@ def _grid(main, sizes):
 
 
 def view(h: Hierarchy, expanded: set[str]) -> dict:
-    """What the page draws: nodes (ops, collapsed and expanded scopes) and bundled edges, absolute coordinates."""
+    """What the page draws: nodes (ops, collapsed and expanded scopes and series) and bundled edges, absolute
+    coordinates."""
     warnings = list(h.warnings)
     if h.n == 0:
         warnings.append("the graph has no nodes")
@@ -417,11 +464,11 @@ def _flatten(h, lay, ox, oy, parent, depth, nodes, edges) -> None:
             entry.update(kind="op", name=h.names[item], op=h.ops[item], count=1)
         else:
             sid = item - h.n
-            entry.update(kind="scope", name=h.scope_names[sid], op=None, count=int(h.scope_count[sid]),
-                         expanded=sub is not None)
+            entry.update(kind="series" if h.is_series(sid) else "scope", name=h.scope_names[sid],
+                         op=h.series.get(sid), count=int(h.scope_count[sid]), expanded=sub is not None)
         nodes.append(entry)
         if sub is not None:
-            _flatten(h, sub, cx - w / 2 + PAD, cy - hh / 2 + HEADER, entry["id"], depth + 1, nodes, edges)
+            _flatten(h, sub, cx - sub["w"] / 2, cy - hh / 2 + HEADER, entry["id"], depth + 1, nodes, edges)
     for s, d, count, control, first, path, aux in lay["edges"]:
         shape = h.edge_shape(first) if count == 1 else ""
         edges.append({"from": h.item_name(s), "to": h.item_name(d), "count": count, "control": control,

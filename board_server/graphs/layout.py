@@ -111,7 +111,7 @@ def count_crossings(layers: list[list[int]], down: list[list[int]]) -> int:
     for li in range(len(layers) - 1):
         upper = {v: i for i, v in enumerate(layers[li])}
         lower = {v: i for i, v in enumerate(layers[li + 1])}
-        pairs = [(u, v) for u in layers[li] for v in down[u]]
+        pairs = [(u, v) for u in layers[li] for v in down[u] if v in lower]  # unrouted long edges skip layers
         total += _count_between(upper, lower, pairs)
     return total
 

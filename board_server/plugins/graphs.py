@@ -90,10 +90,13 @@ def _node_details(h: hier.Hierarchy, name: str, scope_first: bool = False) -> di
         if sid is None or sid == 0:
             return None
         children = h.children[sid]
-        return {"name": name, "id": name, "kind": "scope", "count": int(h.scope_count[sid]),
-                "children": [{"id": h.item_name(c), "label": h.item_label(c), "kind": "op" if c < h.n else "scope",
-                              "op": h.ops[c] if c < h.n else None} for c in children[:MAX_LIST]],
-                "more_children": max(0, len(children) - MAX_LIST), "scopes": h.ancestors(h.n + sid)}
+        details = {"name": name, "id": name, "kind": _kind(h, h.n + sid), "count": int(h.scope_count[sid]),
+                   "children": [{"id": h.item_name(c), "label": h.item_label(c), "kind": _kind(h, c),
+                                 "op": h.ops[c] if c < h.n else h.series.get(c - h.n)} for c in children[:MAX_LIST]],
+                   "more_children": max(0, len(children) - MAX_LIST), "scopes": h.ancestors(h.n + sid)}
+        if h.is_series(sid):  # its members are ops: list their real names
+            details.update(op=h.series[sid], members=[h.names[c] for c in children[:MAX_LIST]])
+        return details
     node = h.nodes[i]
     inputs = []
     for text in list(node.input)[:MAX_LIST]:
@@ -107,7 +110,11 @@ def _node_details(h: hier.Hierarchy, name: str, scope_first: bool = False) -> di
     attrs = {key: _attr_text(node.attr[key]) for key in sorted(node.attr) if key != "_output_shapes"}
     return {"name": node.name, "id": h.hier_name(i), "kind": "op", "op": node.op, "device": node.device,
             "attrs": attrs, "inputs": inputs, "outputs": outputs, "shapes": h.shapes.get(node.name, []),
-            "scopes": h.ancestors(i), "aux": bool(h.aux_op[i])}
+            "scopes": h.ancestors(i), "series": h.series_of(i), "aux": bool(h.aux_op[i])}
+
+
+def _kind(h: hier.Hierarchy, item: int) -> str:
+    return "op" if item < h.n else "series" if h.is_series(item - h.n) else "scope"
 
 
 def _expanded_param() -> set[str] | None:
@@ -188,7 +195,7 @@ def create_blueprint(provider) -> Blueprint:
         if error is not None:
             return error
         name = request.args.get("name", "")
-        details = _node_details(h, name, request.args.get("kind") == "scope")
+        details = _node_details(h, name, request.args.get("kind") in ("scope", "series"))
         if details is None:
             return json_error(f"no node or scope named {name!r}", 404)
         return json_response(details)
@@ -203,7 +210,7 @@ def create_blueprint(provider) -> Blueprint:
             return json_response({"matches": []})
         hits = h.search(query)
         return json_response({"matches": [{"name": h.names[i], "id": h.hier_name(i), "op": h.ops[i],
-                                           "scopes": h.ancestors(i)} for i in hits]})
+                                           "scopes": h.ancestors(i), "series": h.series_of(i)} for i in hits]})
 
     @bp.route("/trace")
     def trace():
