@@ -175,7 +175,7 @@ def _first_wall_time(path: str) -> float | None:
         return None
     try:
         return Event.FromString(result.records[0][1]).wall_time
-    except DecodeError:
+    except (DecodeError, RuntimeError, ValueError):  # a damaged first event: taken as started last
         return None
 
 
