@@ -3,23 +3,12 @@
 // come as one "series" box drawn as a stack of cards, opened like a scope; a search expands the scopes and
 // series on a node's path; the details panel lists a node's op, device, attrs, inputs, outputs and shapes;
 // "trace inputs" highlights everything feeding the selected node. Warnings say what could not be drawn.
-import {debounce, el} from './util.js';
+// Edges to auxiliary nodes (set aside in a side column) are drawn as stubs (graph_stubs.js); hovering one
+// lights up its other ends, a click selects them.
+import {debounce, el, svg} from './util.js';
+import {groupStubs, stubPeers, stubShape, tensors} from './graph_stubs.js';
 
-const SVG = 'http://www.w3.org/2000/svg';
 const RUN_GRAPH = '__run_graph__';
-
-function svg(tag, attrs = {}, ...children) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === 'class') node.setAttribute('class', value);
-    else if (key === 'text') node.textContent = value;
-    else if (key === 'dataset') Object.assign(node.dataset, value);
-    else node.setAttribute(key, String(value));
-  }
-  for (const child of children) if (child) node.append(child);
-  return node;
-}
 
 function fit(text, width, charWidth = 6.6) {
   const max = Math.max(3, Math.floor(width / charWidth));
@@ -28,7 +17,8 @@ function fit(text, width, charWidth = 6.6) {
 
 export async function mount(container, ctx) {
   const state = {info: {}, run: null, tag: null, expanded: new Map(), layout: null, selected: null,
-    trace: false, traced: null, view: {x: 0, y: 0, k: 1}, version: 0, request: 0};
+    trace: false, traced: null, view: {x: 0, y: 0, k: 1}, version: 0, request: 0, byId: new Map(),
+    stubs: new Map()};
 
   // -- sidebar: run and tag selectors, trace toggle, buttons --
   const runSelect = el('select', {class: 'graph-run', 'aria-label': 'Run'});
@@ -56,7 +46,9 @@ export async function mount(container, ctx) {
   const defs = svg('defs', {},
     svg('marker', {id: 'graph-arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 8, markerHeight: 8,
       markerUnits: 'userSpaceOnUse',
-      orient: 'auto-start-reverse'}, svg('path', {d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head'})));
+      orient: 'auto-start-reverse'}, svg('path', {d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head'})),
+    svg('marker', {id: 'graph-stub-arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 6, markerHeight: 6,
+      markerUnits: 'userSpaceOnUse', orient: 'auto'}, svg('path', {d: 'M0,0 L10,5 L0,10 z', class: 'stub-head'})));
   const canvas = svg('svg', {class: 'graph-canvas', role: 'img', 'aria-label': 'Graph'}, defs, viewport);
   const details = el('aside', {class: 'graph-details', hidden: true});
   const stage = el('div', {class: 'graph-stage'}, canvas, details);
@@ -174,8 +166,34 @@ export async function mount(container, ctx) {
       if (e.aux || e.points.length < 2) continue;
       edges.append(edgePath(e));
     }
-    viewport.replaceChildren(boxes, edges, nodes);
+    state.byId = new Map(layout.nodes.map((n) => [n.id, n]));
+    state.stubs = groupStubs(layout.stubs || []);
+    const stubs = svg('g', {class: 'stubs'});
+    for (const [id, byDir] of state.stubs) {
+      const n = state.byId.get(id);
+      if (!n) continue;
+      for (const dir of ['in', 'out']) if (byDir[dir]) stubs.append(stubShape(n, dir, byDir[dir], stubActions));
+    }
+    viewport.replaceChildren(boxes, edges, nodes, stubs);
     applySelection();
+  }
+
+  function markPeers(ids, on) {
+    for (const g of viewport.querySelectorAll('.graph-node')) {
+      if (ids.includes(g.dataset.id)) g.classList.toggle('stub-peer', on);
+    }
+  }
+  const stubActions = {markPeers, select: (id) => selectNode(id)};
+
+  // Select a drawn node without opening it (a stub's other end, an auxiliary link in the details).
+  async function selectNode(id) {
+    const n = state.byId.get(id);
+    if (!n) return;
+    state.selected = n;
+    applySelection();
+    centerOn(n);
+    showDetails(n.name, n.kind, n.id);
+    if (state.trace && n.kind === 'op') await traceInputs();
   }
 
   function nodeShape(n) {
@@ -258,14 +276,18 @@ export async function mount(container, ctx) {
       } else set.add(n.name);
       await draw();
     } else applySelection();
-    showDetails(n.name, n.kind);
+    showDetails(n.name, n.kind, n.id);
     if (state.trace && n.kind === 'op') await traceInputs();
   }
 
   function applySelection() {
+    const id = state.selected && state.selected.id;
+    const peers = new Set(id ? stubPeers(state.stubs, id).map((p) => p.other) : []);
     for (const g of viewport.querySelectorAll('.graph-node')) {
-      g.classList.toggle('selected', !!state.selected && g.dataset.id === state.selected.id);
+      g.classList.toggle('selected', !!id && g.dataset.id === id);
+      g.classList.toggle('aux-peer', peers.has(g.dataset.id));
     }
+    for (const g of viewport.querySelectorAll('.aux-stub')) g.classList.toggle('selected', g.dataset.node === id);
   }
 
   async function traceInputs() {
@@ -290,7 +312,7 @@ export async function mount(container, ctx) {
     }
   }
 
-  async function showDetails(name, kind = 'op') {
+  async function showDetails(name, kind = 'op', id = name) {
     let info;
     try {
       info = await ctx.api(ctx.url('data/plugin/graphs/node', params({name, kind})));
@@ -344,6 +366,16 @@ export async function mount(container, ctx) {
         rows.push(el('dl', {class: 'details-attrs'}, ...attrs.flatMap(([k, v]) => [el('dt', {text: k}), el('dd', {text: v})])));
       }
     }
+    const peers = stubPeers(state.stubs, id);
+    if (peers.length) {
+      rows.push(el('h4', {text: `Auxiliary connections (${peers.length})`}),
+        el('ul', {class: 'details-list aux-links'}, ...peers.map((p) => {
+          const link = el('a', {href: '#', text: p.other});
+          link.addEventListener('click', (ev) => { ev.preventDefault(); selectNode(p.other); });
+          return el('li', {}, el('span', {class: 'shape', text: p.dir === 'in' ? '← ' : '→ '}), link,
+            el('span', {class: 'shape', text: ` ${tensors(p.count, p.control)}`}));
+        })));
+    }
     details.replaceChildren(...rows);
     details.hidden = false;
   }
@@ -365,7 +397,7 @@ export async function mount(container, ctx) {
       centerOn(node);
       if (state.trace) await traceInputs();
     }
-    showDetails(match.name);
+    showDetails(match.name, 'op', match.id);
   }
 
   const runSearch = debounce(async () => {
@@ -425,7 +457,8 @@ export async function mount(container, ctx) {
   }, {passive: false});
   let drag = null;
   canvas.addEventListener('pointerdown', (ev) => {
-    if (ev.target.closest('.graph-node:not(.expanded)') || ev.target.closest('.box-header')) return;
+    if (ev.target.closest('.graph-node:not(.expanded)') || ev.target.closest('.box-header')
+      || ev.target.closest('.aux-stub')) return;
     drag = {x: ev.clientX, y: ev.clientY, vx: state.view.x, vy: state.view.y};
     canvas.setPointerCapture(ev.pointerId);
     canvas.classList.add('panning');

@@ -103,3 +103,19 @@ export function radios(name, choices, current, onChange) {
     return el('label', {class: 'radio'}, input, ` ${choice.toUpperCase()}`);
   }));
 }
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** An SVG element, attributes as `el` takes them (text and names are never parsed as markup). */
+export function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') node.setAttribute('class', value);
+    else if (key === 'text') node.textContent = value;
+    else if (key === 'dataset') Object.assign(node.dataset, value);
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}

@@ -173,3 +173,49 @@ def test_series_of_repeated_ops(page, tmp_path):
         page.click("text=Fit to screen")
         screenshot(page, "graphs_series_search_trace")
         assert page.console_errors == [] and page.dialogs == []
+
+
+def test_xor_auxiliary_stubs(page):
+    """Edges to the side column (the summaries' Merge, layer1's histogram summaries) are short stubs."""
+    with serve(FIXTURES / "tf1_xor", "--reload_interval", "0") as url:
+        loaded(url)
+        open_graphs(page, url)
+        stubs = page.evaluate("() => [...document.querySelectorAll('.aux-stub')].map((g) => [g.dataset.node,"
+                              " g.dataset.dir, g.dataset.other, Number(g.dataset.count)])")
+        assert sorted(stubs) == sorted([["layer1", "out", "Merge", 3], ["layer2", "out", "Merge", 3],
+                                        ["cost", "out", "Merge", 1], ["accuracy", "out", "Merge", 1],
+                                        ["Merge", "in", "layer1", 8]])  # one in-stub, all 8 tensors
+        assert page.locator(".graph-edge[data-to='Merge']").count() == 0  # no edge across the drawing
+        title = page.locator(".aux-stub[data-node='layer1'][data-dir='out'] title").text_content()
+        assert "Merge" in title and "3 tensors" in title
+        merge_in = page.locator(".aux-stub[data-node='Merge'][data-dir='in'] title").text_content()
+        assert all(name in merge_in for name in ("layer1", "layer2", "cost", "accuracy")) and "8 tensors" in merge_in
+        # the stub leaves the main node's right side, the aux node's left side
+        box = page.evaluate("""() => {
+            const r = (s) => document.querySelector(s).getBBox();
+            return [r(".graph-node[data-id='layer1'] rect"), r(".aux-stub[data-node='layer1'] .stub-line"),
+                    r(".graph-node[data-id='Merge'] rect"), r(".aux-stub[data-node='Merge'] .stub-line")]
+                .map((b) => [b.x, b.x + b.width]); }""")
+        assert abs(box[1][0] - box[0][1]) < 0.5 and abs(box[3][1] - box[2][0]) < 0.5
+
+        page.hover(".aux-stub[data-node='cost']")
+        page.wait_for_selector(".graph-node.stub-peer[data-id='Merge']")
+        page.click(".aux-stub[data-node='cost']")
+        page.wait_for_selector(".graph-node.selected[data-id='Merge']")
+        page.wait_for_function("() => document.querySelector('.graph-details h3').textContent === 'Merge'")
+        assert page.locator(".graph-node.aux-peer").count() == 4  # Merge's other ends light up
+        links = page.locator(".graph-details .aux-links a").all_text_contents()
+        assert sorted(links) == ["accuracy", "cost", "layer1", "layer2"]
+        screenshot(page, "graphs_xor_aux_stubs")
+
+        # inside layer1 the histogram summaries are aside too: weight1 -> weights1 is a stub
+        page.click(".graph-node.scope[data-id='layer1']")
+        wait_version(page, 2)
+        stub = page.locator(".aux-stub[data-node='layer1/weight1'][data-dir='out']")
+        assert "layer1/weights1" in stub.locator("title").text_content()
+        stub.click()
+        page.wait_for_selector(".graph-node.selected[data-id='layer1/weights1']")
+        page.wait_for_function("() => document.querySelector('.graph-details h3').textContent === 'layer1/weights1'")
+        page.click("text=Fit to screen")
+        screenshot(page, "graphs_xor_aux_stubs_layer1")
+        assert page.console_errors == [] and page.dialogs == []

@@ -380,3 +380,50 @@ def test_any_repeated_names_draw_every_op_once(spec):
         assert len(members) >= 5 and {h.ops[i] for i in members} == {op}
     collapsed = hierarchy.view(h, set())
     assert sum(n["count"] for n in collapsed["nodes"]) == h.n
+
+
+def aux_nodes() -> list[tuple[str, str, list[str]]]:
+    """A tiny model with summaries reading main nodes and an init scope assigning its variable."""
+    return [("x", "Placeholder", []), ("layer/w", "VariableV2", []),
+            ("layer/mul", "Mul", ["x", "layer/w", "^init/assign_w"]), ("cost", "Sum", ["layer/mul"]),
+            ("summaries/cost", "ScalarSummary", ["cost"]), ("summaries/w", "HistogramSummary", ["layer/w"]),
+            ("summaries/mul", "HistogramSummary", ["layer/mul"]),
+            ("init/value", "Const", []), ("init/assign_w", "Assign", ["layer/w", "init/value"])]
+
+
+AUX_STUBS = sorted([  # (node, other, dir, count, control) at the top level of aux_nodes()
+    ("layer", "summaries", "out", 2, 0), ("summaries", "layer", "in", 2, 0),
+    ("cost", "summaries", "out", 1, 0), ("summaries", "cost", "in", 1, 0),
+    ("layer", "init", "out", 1, 0), ("init", "layer", "in", 1, 0),
+    ("init", "layer", "out", 1, 1), ("layer", "init", "in", 1, 1)])
+
+
+def stub_rows(view) -> list[tuple]:
+    return sorted((s["node"], s["other"], s["dir"], s["count"], s["control"]) for s in view["stubs"])
+
+
+def test_edges_to_auxiliary_items_become_stubs_not_routed_edges():
+    h = hierarchy.Hierarchy(_graph(aux_nodes()))
+    view = hierarchy.view(h, set())
+    top = {n["id"]: n for n in view["nodes"]}
+    assert {i for i, n in top.items() if n["aux"]} == {"summaries", "init"}
+    assert stub_rows(view) == AUX_STUBS  # two summaries reading `layer` bundle into one stub of count 2
+    for e in view["edges"]:  # stubbed edges keep no route; main-flow edges do
+        stubbed = top[e["from"]]["aux"] != top[e["to"]]["aux"]
+        assert e["aux"] == stubbed and (e["points"] == []) == stubbed
+    # opening a scope keeps its stubs; its children are all main-flow, so none are added
+    opened = hierarchy.view(h, {"layer"})
+    assert stub_rows(opened) == AUX_STUBS
+    # inside an auxiliary scope the level has its own main/aux split: init's Const feeds its Assign, both main
+    assert stub_rows(hierarchy.view(h, {"init"})) == AUX_STUBS
+
+
+def test_xor_stubs_name_the_merge_summary(hier_of):
+    h = hier_of("tf1_xor", "xor_logs")
+    view = hierarchy.view(h, set())
+    outs = {(s["node"], s["count"]) for s in view["stubs"] if s["dir"] == "out"}
+    assert outs == {("layer1", 3), ("layer2", 3), ("cost", 1), ("accuracy", 1)}
+    ins = [s for s in view["stubs"] if s["dir"] == "in"]
+    assert {s["node"] for s in ins} == {"Merge"} and sum(s["count"] for s in ins) == 8
+    inside = hierarchy.view(h, {"layer1"})
+    assert ("layer1/weight1", "layer1/weights1", "out", 1, 0) in stub_rows(inside)

@@ -197,3 +197,24 @@ def test_too_many_long_edges_are_drawn_straight():
     lay = layered_layout(sizes, edges)
     assert "too many long edges to route; drawn straight" in lay.warnings
     check_drawing(sizes, edges, lay)
+
+
+def test_stubbed_auxiliary_edges_do_not_move_the_main_flow():
+    """Edges to the auxiliary column are stubs: the main flow is laid out as if they were not there, and
+    every stub's main-flow end lies left of the column (so a stub on its right side points towards it)."""
+    from board_server.graphs import hierarchy
+    from test_graphs_hierarchy import _graph, aux_nodes
+    nodes = aux_nodes()
+    with_aux = hierarchy.view(hierarchy.Hierarchy(_graph(nodes)), set())
+    plain = [(name, op, [i for i in inputs if not i.startswith("^init")]) for name, op, inputs in nodes
+             if not name.startswith(("summaries/", "init/"))]
+    without = hierarchy.view(hierarchy.Hierarchy(_graph(plain)), set())
+    where = {n["id"]: (n["x"], n["y"]) for n in without["nodes"]}
+    drawn = {n["id"]: n for n in with_aux["nodes"]}
+    assert {i: (n["x"], n["y"]) for i, n in drawn.items() if not n["aux"]} == where
+    column = min(n["x"] - n["w"] / 2 for n in drawn.values() if n["aux"])
+    for stub in with_aux["stubs"]:
+        node = drawn[stub["node"]]
+        assert node["aux"] == (stub["node"] in {"summaries", "init"})
+        if not node["aux"]:
+            assert node["x"] + node["w"] / 2 < column

@@ -276,3 +276,23 @@ def test_series_node_search_trace(repeated_url):
                             expanded=f"block,{ADD_SERIES}"))
     assert {ADD_SERIES, "block/add_1", "block/add_2", "block/add_3", "block/x"} <= set(opened["ids"])
     assert "block/add_4" not in opened["ids"] and closed["ops"] == 15
+
+
+# -- stubs of edges to auxiliary nodes ------------------------------------------------------------
+def test_layout_stubs_for_auxiliary_edges(tmp_path):
+    from test_graphs_hierarchy import AUX_STUBS, aux_nodes, stub_rows
+    write_events(tmp_path / "aux", [graph_event(aux_nodes())])
+    with serve(tmp_path, "--reload_interval", "0") as url:
+        loaded(url)
+        lay = get_json(route(url, "layout", run="aux"))
+        assert stub_rows(lay) == AUX_STUBS
+        routed = {(e["from"], e["to"]) for e in lay["edges"] if e["points"]}
+        assert routed == {("x", "layer"), ("layer", "cost")}  # stubbed edges are not routed
+        assert stub_rows(get_json(route(url, "layout", run="aux", expanded="layer,init"))) == AUX_STUBS
+
+
+def test_xor_layout_stubs(xor_url):
+    lay = get_json(route(xor_url, "layout", run="xor_logs"))
+    into_merge = {s["other"]: s["count"] for s in lay["stubs"] if s["node"] == "Merge"}
+    assert into_merge == {"layer1": 3, "layer2": 3, "cost": 1, "accuracy": 1}
+    assert all(s["dir"] == "in" for s in lay["stubs"] if s["node"] == "Merge")

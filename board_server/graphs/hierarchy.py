@@ -16,6 +16,7 @@ import numpy as np
 from summaries.proto import GraphDef
 from board_server.graphs.series import find_series
 from board_server.graphs.sources import node_output_shapes
+from board_server.graphs.stubs import aux_stubs
 
 MAX_DEPTH = 48  # deeper names keep their tail as one leaf label
 AUX_OPS = frozenset({"NoOp", "SaveV2", "RestoreV2", "Save", "Restore", "SaveSlices", "MergeV2Checkpoints",
@@ -435,8 +436,8 @@ def _grid(main, sizes):
 
 
 def view(h: Hierarchy, expanded: set[str]) -> dict:
-    """What the page draws: nodes (ops, collapsed and expanded scopes and series) and bundled edges, absolute
-    coordinates."""
+    """What the page draws: nodes (ops, collapsed and expanded scopes and series), bundled edges and the
+    stubs of edges to auxiliary items (stubs.py), absolute coordinates."""
     warnings = list(h.warnings)
     if h.n == 0:
         warnings.append("the graph has no nodes")
@@ -450,8 +451,8 @@ def view(h: Hierarchy, expanded: set[str]) -> dict:
     nodes: list[dict] = []
     edges: list[dict] = []
     _flatten(h, top, 0.0, 0.0, None, 0, nodes, edges)
-    return {"nodes": nodes, "edges": edges, "width": top["w"], "height": top["h"],
-            "warnings": list(dict.fromkeys(warnings)), "total_nodes": h.n}
+    return {"nodes": nodes, "edges": edges, "stubs": aux_stubs(nodes, edges), "width": top["w"],
+            "height": top["h"], "warnings": list(dict.fromkeys(warnings)), "total_nodes": h.n}
 
 
 def _flatten(h, lay, ox, oy, parent, depth, nodes, edges) -> None:
