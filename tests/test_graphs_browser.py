@@ -53,7 +53,7 @@ def test_xor_scopes_expand_on_click(page):
 
         # an op's details: op type and inputs as TensorFlow wrote them
         page.click(".graph-node.op[data-id='layer1/Sigmoid']")
-        page.wait_for_function("() => document.querySelector('.graph-details h3').textContent === 'layer1/Sigmoid'")
+        page.wait_for_function("() => document.querySelector('.graph-details h3')?.textContent === 'layer1/Sigmoid'")
         text = page.locator(".graph-details").text_content()
         assert "Sigmoid" in text and "layer1/add" in text
 
@@ -142,7 +142,7 @@ def test_series_of_repeated_ops(page, tmp_path):
         wait_version(page, 3)
         assert page.locator(f"{series}.series.expanded").count() == 1
         assert page.locator(f".graph-node.op[data-parent='{ADD_SERIES}']").count() == 12
-        page.wait_for_function("(s) => document.querySelector('.graph-details h3').textContent === s", arg=ADD_SERIES)
+        page.wait_for_function("(s) => document.querySelector('.graph-details h3')?.textContent === s", arg=ADD_SERIES)
         details = page.locator(".graph-details").text_content()
         assert "series" in details and "AddV2" in details and "block/add_12" in details
         page.click("text=Fit to screen")
@@ -150,7 +150,7 @@ def test_series_of_repeated_ops(page, tmp_path):
 
         # a member's details say its real name and its series; a link in the series' list reveals it
         page.click(".graph-node.op[data-id='block/add_5']")
-        page.wait_for_function("() => document.querySelector('.graph-details h3').textContent === 'block/add_5'")
+        page.wait_for_function("() => document.querySelector('.graph-details h3')?.textContent === 'block/add_5'")
         assert ADD_SERIES in page.locator(".graph-details").text_content()
 
         # collapse the series from its header, then collapse everything and search a member
@@ -202,7 +202,7 @@ def test_xor_auxiliary_stubs(page):
         page.wait_for_selector(".graph-node.stub-peer[data-id='Merge']")
         page.click(".aux-stub[data-node='cost']")
         page.wait_for_selector(".graph-node.selected[data-id='Merge']")
-        page.wait_for_function("() => document.querySelector('.graph-details h3').textContent === 'Merge'")
+        page.wait_for_function("() => document.querySelector('.graph-details h3')?.textContent === 'Merge'")
         assert page.locator(".graph-node.aux-peer").count() == 4  # Merge's other ends light up
         links = page.locator(".graph-details .aux-links a").all_text_contents()
         assert sorted(links) == ["accuracy", "cost", "layer1", "layer2"]
@@ -215,7 +215,7 @@ def test_xor_auxiliary_stubs(page):
         assert "layer1/weights1" in stub.locator("title").text_content()
         stub.click()
         page.wait_for_selector(".graph-node.selected[data-id='layer1/weights1']")
-        page.wait_for_function("() => document.querySelector('.graph-details h3').textContent === 'layer1/weights1'")
+        page.wait_for_function("() => document.querySelector('.graph-details h3')?.textContent === 'layer1/weights1'")
         page.click("text=Fit to screen")
         screenshot(page, "graphs_xor_aux_stubs_layer1")
         assert page.console_errors == [] and page.dialogs == []
