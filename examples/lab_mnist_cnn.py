@@ -1,21 +1,12 @@
 # Lab 11 MNIST and Convolutional Neural Network: conv 3x3x32 -> pool -> conv 3x3x64 -> pool -> dropout -> FC
 # python examples/lab_mnist_cnn.py --steps 500 --batch_size 100 --logdir ./logs/mnist_cnn
 # board --logdir ./logs/mnist_cnn
-import argparse
 import time
 
 import mnist_data as input_data  # stands in for tensorflow.examples.tutorials.mnist.input_data
 import summaries as tf
 
-parser = argparse.ArgumentParser(description="TF1 MNIST CNN lab")
-parser.add_argument("--steps", type=int, default=0, help="training steps (default: one epoch)")
-parser.add_argument("--batch_size", type=int, default=100)
-parser.add_argument("--learning_rate", type=float, default=0.001)
-parser.add_argument("--logdir", default="./logs/mnist_cnn")
-parser.add_argument("--summary_every", type=int, default=10, help="write summaries every N steps")
-parser.add_argument("--eval_size", type=int, default=0, help="test images to score (default: all)")
-parser.add_argument("--data_dir", default="MNIST_data/", help="MNIST .gz files (read by mnist_data.data_dir)")
-FLAGS = parser.parse_args()
+FLAGS = input_data.lab_flags("TF1 MNIST CNN lab", "./logs/mnist_cnn")
 
 tf.set_random_seed(777)  # reproducibility
 
@@ -93,10 +84,5 @@ train_seconds = time.time() - start
 writer.close()
 print('Learning Finished! %d steps of %d in %.1f s' % (steps, FLAGS.batch_size, train_seconds))
 
-# Test model and check accuracy, a few hundred images at a time to bound memory
-n = FLAGS.eval_size or mnist.test.num_examples
-hits = 0.0
-for i in range(0, n, 500):
-    xs, ys = mnist.test.images[i:min(n, i + 500)], mnist.test.labels[i:min(n, i + 500)]
-    hits += sess.run(accuracy, feed_dict={X: xs, Y: ys, keep_prob: 1}) * len(xs)
-print('Accuracy:', hits / n)
+# Test model and check accuracy
+print('Accuracy:', input_data.batched_accuracy(lambda xs, ys: sess.run(accuracy, feed_dict={X: xs, Y: ys, keep_prob: 1}), mnist.test, FLAGS.eval_size))

@@ -7,6 +7,7 @@ noise), deterministic and offline, so every lab runs without a download.
 """
 from __future__ import annotations
 
+import argparse
 import gzip
 import os
 import sys
@@ -26,6 +27,30 @@ def data_dir(default: str = "MNIST_data/") -> str:
         if a.startswith("--data_dir="):
             return a.split("=", 1)[1]
     return default
+
+
+def lab_flags(description: str, logdir: str) -> argparse.Namespace:
+    """The command line the CNN labs share: training length, batch, logging and data directory."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--steps", type=int, default=0, help="training steps (default: one epoch)")
+    parser.add_argument("--batch_size", type=int, default=100)
+    parser.add_argument("--learning_rate", type=float, default=0.001)
+    parser.add_argument("--logdir", default=logdir)
+    parser.add_argument("--summary_every", type=int, default=10, help="write summaries every N steps")
+    parser.add_argument("--eval_size", type=int, default=0, help="test images to score (default: all)")
+    parser.add_argument("--data_dir", default="MNIST_data/", help="directory of the MNIST .gz files")
+    return parser.parse_args()
+
+
+def batched_accuracy(score, test: DataSet, size: int = 0, batch: int = 500) -> float:
+    """Mean of `score(images, labels)` over the first `size` test images (all by default), `batch` at a
+    time so a CNN's activations for 10,000 images never sit in memory at once."""
+    n = size or test.num_examples
+    hits = 0.0
+    for i in range(0, n, batch):
+        xs, ys = test.images[i:min(n, i + batch)], test.labels[i:min(n, i + batch)]
+        hits += score(xs, ys) * len(xs)
+    return hits / n
 
 
 class DataSet:

@@ -10,6 +10,11 @@ import {groupStubs, stubPeers, stubShape, tensors} from './graph_stubs.js';
 
 const RUN_GRAPH = '__run_graph__';
 
+/** A link in the details panel that runs `action` instead of navigating. */
+function actionLink(text, action) {
+  return el('a', {href: '#', text, onclick: (ev) => { ev.preventDefault(); action(); }});
+}
+
 function fit(text, width, charWidth = 6.6) {
   const max = Math.max(3, Math.floor(width / charWidth));
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
@@ -331,11 +336,7 @@ export async function mount(container, ctx) {
       field('Op', info.op);
       field('Members', info.count);
       rows.push(el('h4', {text: `Members (${info.members.length}${info.more_children ? '+' : ''})`}),
-        el('ul', {class: 'details-list'}, ...info.members.map((name) => {
-          const link = el('a', {href: '#', text: name});
-          link.addEventListener('click', (ev) => { ev.preventDefault(); reveal(name); });
-          return el('li', {}, link);
-        })));
+        el('ul', {class: 'details-list'}, ...info.members.map((name) => el('li', {}, actionLink(name, () => reveal(name))))));
     } else if (info.kind === 'scope') {
       field('Kind', 'name scope');
       field('Ops inside', info.count);
@@ -351,10 +352,10 @@ export async function mount(container, ctx) {
         rows.push(el('h4', {text: `${title} (${list.length})`}));
         rows.push(el('ul', {class: 'details-list'}, ...list.map((i) => {
           const item = el('li', {class: `${i.control ? 'control' : ''}${i.missing ? ' missing' : ''}`},
-            el('a', {href: '#', text: `${i.control ? '^' : ''}${i.name}${i.slot > 0 ? `:${i.slot}` : ''}`}));
+            actionLink(`${i.control ? '^' : ''}${i.name}${i.slot > 0 ? `:${i.slot}` : ''}`,
+              () => { if (!i.missing) reveal(i.name); }));
           if (i.shape) item.append(el('span', {class: 'shape', text: ` ${i.shape}`}));
           if (i.missing) item.append(el('span', {class: 'shape', text: ' (not in graph)'}));
-          item.querySelector('a').addEventListener('click', (ev) => { ev.preventDefault(); if (!i.missing) reveal(i.name); });
           return item;
         })));
       };
@@ -369,12 +370,9 @@ export async function mount(container, ctx) {
     const peers = stubPeers(state.stubs, id);
     if (peers.length) {
       rows.push(el('h4', {text: `Auxiliary connections (${peers.length})`}),
-        el('ul', {class: 'details-list aux-links'}, ...peers.map((p) => {
-          const link = el('a', {href: '#', text: p.other});
-          link.addEventListener('click', (ev) => { ev.preventDefault(); selectNode(p.other); });
-          return el('li', {}, el('span', {class: 'shape', text: p.dir === 'in' ? '← ' : '→ '}), link,
-            el('span', {class: 'shape', text: ` ${tensors(p.count, p.control)}`}));
-        })));
+        el('ul', {class: 'details-list aux-links'}, ...peers.map((p) => el('li', {},
+          el('span', {class: 'shape', text: p.dir === 'in' ? '← ' : '→ '}), actionLink(p.other, () => selectNode(p.other)),
+          el('span', {class: 'shape', text: ` ${tensors(p.count, p.control)}`})))));
     }
     details.replaceChildren(...rows);
     details.hidden = false;

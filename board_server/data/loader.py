@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 
 import numpy as np
 from google.protobuf.message import DecodeError
@@ -68,9 +69,7 @@ class RunLoader:
         """Name order, as TensorBoard reads, except that files named in the same second are ordered by
         their first event's wall time: by name, pid 10000 would come before pid 9999."""
         seconds = {p: _name_seconds(p) for p in paths}
-        counts: dict[int, int] = {}
-        for sec in seconds.values():
-            counts[sec] = counts.get(sec, 0) + 1
+        counts = Counter(seconds.values())
 
         def key(path):
             sec = seconds[path]

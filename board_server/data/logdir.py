@@ -89,9 +89,10 @@ class LogdirProvider:
         for name in [n for n in self._runs if n not in found]:
             del self._runs[name]  # its directory no longer holds event files
         new = [n for n in found if n not in self._runs]
-        big = [n for n in new if _total_size([found[n]]) >= PARALLEL_RUN_BYTES] if first and self.workers > 1 else []
+        sizes = {n: _run_size(found[n]) for n in new} if first and self.workers > 1 else {}
+        big = sorted((n for n in sizes if sizes[n] >= PARALLEL_RUN_BYTES), key=lambda n: -sizes[n])
         if len(big) > 1:
-            self._load_parallel(big, found)
+            self._load_parallel(big, found)  # biggest first, so the threads finish together
         for name in new:
             if name not in self._runs:
                 self._install(load_run(name, found[name]))
@@ -107,7 +108,6 @@ class LogdirProvider:
     def _load_parallel(self, names: list[str], found: dict[str, str]) -> None:
         # Threads, not processes: the bulk reader spends its time in numpy, which releases the GIL,
         # and threads share one copy of the data (worker processes would hand it back pickled).
-        names = sorted(names, key=lambda n: -_total_size([found[n]]))  # biggest first: finish together
         with ThreadPoolExecutor(max_workers=min(self.workers, len(names))) as pool:
             futures = {pool.submit(load_run, name, found[name]): name for name in names}
             for future in as_completed(futures):
@@ -197,14 +197,12 @@ class LogdirProvider:
         return data.keras_models.get(tag) if data is not None else None
 
 
-def _total_size(directories) -> int:
-    total = 0
-    for directory in directories:
-        try:
-            total += sum(e.stat().st_size for e in os.scandir(directory) if is_event_file(e.name) and e.is_file())
-        except OSError:
-            pass
-    return total
+def _run_size(directory: str) -> int:
+    """Bytes of a run directory's event files (0 when it cannot be listed)."""
+    try:
+        return sum(e.stat().st_size for e in os.scandir(directory) if is_event_file(e.name) and e.is_file())
+    except OSError:
+        return 0
 
 
 def _read_blob(ref: BlobRef, sample: int) -> bytes | None:

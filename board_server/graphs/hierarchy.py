@@ -187,6 +187,10 @@ class Hierarchy:
     def is_series(self, sid: int) -> bool:
         return sid in self.series
 
+    def kind(self, item: int) -> str:
+        """What the page draws for an item: "op", "series" or "scope"."""
+        return "op" if item < self.n else "series" if item - self.n in self.series else "scope"
+
     # -- edges -----------------------------------------------------------------------------
     def _build_edges(self, nodes) -> None:
         src, dst, slot, control = [], [], [], []
@@ -465,7 +469,7 @@ def _flatten(h, lay, ox, oy, parent, depth, nodes, edges) -> None:
             entry.update(kind="op", name=h.names[item], op=h.ops[item], count=1)
         else:
             sid = item - h.n
-            entry.update(kind="series" if h.is_series(sid) else "scope", name=h.scope_names[sid],
+            entry.update(kind=h.kind(item), name=h.scope_names[sid],
                          op=h.series.get(sid), count=int(h.scope_count[sid]), expanded=sub is not None)
         nodes.append(entry)
         if sub is not None:

@@ -90,8 +90,8 @@ def _node_details(h: hier.Hierarchy, name: str, scope_first: bool = False) -> di
         if sid is None or sid == 0:
             return None
         children = h.children[sid]
-        details = {"name": name, "id": name, "kind": _kind(h, h.n + sid), "count": int(h.scope_count[sid]),
-                   "children": [{"id": h.item_name(c), "label": h.item_label(c), "kind": _kind(h, c),
+        details = {"name": name, "id": name, "kind": h.kind(h.n + sid), "count": int(h.scope_count[sid]),
+                   "children": [{"id": h.item_name(c), "label": h.item_label(c), "kind": h.kind(c),
                                  "op": h.ops[c] if c < h.n else h.series.get(c - h.n)} for c in children[:MAX_LIST]],
                    "more_children": max(0, len(children) - MAX_LIST), "scopes": h.ancestors(h.n + sid)}
         if h.is_series(sid):  # its members are ops: list their real names
@@ -111,10 +111,6 @@ def _node_details(h: hier.Hierarchy, name: str, scope_first: bool = False) -> di
     return {"name": node.name, "id": h.hier_name(i), "kind": "op", "op": node.op, "device": node.device,
             "attrs": attrs, "inputs": inputs, "outputs": outputs, "shapes": h.shapes.get(node.name, []),
             "scopes": h.ancestors(i), "series": h.series_of(i), "aux": bool(h.aux_op[i])}
-
-
-def _kind(h: hier.Hierarchy, item: int) -> str:
-    return "op" if item < h.n else "series" if h.is_series(item - h.n) else "scope"
 
 
 def _expanded_param() -> set[str] | None:

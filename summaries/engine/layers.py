@@ -57,7 +57,10 @@ def _channels_last(data_format: str, layer: str) -> None:
                          f"be 'channels_last', got {data_format!r}")
 
 
-def _apply(y: Tensor, activation) -> Tensor:
+def _finish(y: Tensor, units: int, use_bias: bool, bias_initializer, trainable: bool, activation) -> Tensor:
+    """`activation(y + <scope>/bias)`, the tail dense and conv2d share (bias [units] when `use_bias`)."""
+    if use_bias:
+        y = nn_ops.bias_add(y, get_variable("bias", [units], y.dtype, bias_initializer, trainable=trainable))
     return y if activation is None else activation(y)
 
 
@@ -74,11 +77,7 @@ def dense(inputs, units: int, activation=None, use_bias: bool = True, kernel_ini
         raise ValueError("The last dimension of the inputs to `Dense` should be defined. Found `None`.")
     with _layer_scope("dense", name, reuse):
         kernel = get_variable("kernel", [dims[1], int(units)], x.dtype, kernel_initializer, trainable=trainable)
-        y = matmul(x, kernel)
-        if use_bias:
-            y = nn_ops.bias_add(y, get_variable("bias", [int(units)], x.dtype, bias_initializer,
-                                                trainable=trainable))
-        return _apply(y, activation)
+        return _finish(matmul(x, kernel), int(units), use_bias, bias_initializer, trainable, activation)
 
 
 def conv2d(inputs, filters: int, kernel_size, strides=(1, 1), padding: str = "valid",
@@ -99,10 +98,7 @@ def conv2d(inputs, filters: int, kernel_size, strides=(1, 1), padding: str = "va
         kernel = get_variable("kernel", [kh, kw, dims[3], int(filters)], x.dtype, kernel_initializer,
                               trainable=trainable)
         y = conv_ops.conv2d(x, kernel, strides=[1, sh, sw, 1], padding=pad)
-        if use_bias:
-            y = nn_ops.bias_add(y, get_variable("bias", [int(filters)], x.dtype, bias_initializer,
-                                                trainable=trainable))
-        return _apply(y, activation)
+        return _finish(y, int(filters), use_bias, bias_initializer, trainable, activation)
 
 
 def _pooling(op, base: str, inputs, pool_size, strides, padding, data_format, name) -> Tensor:
