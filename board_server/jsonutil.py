@@ -50,39 +50,38 @@ def _rows_from_lists(wall_times: np.ndarray, steps: np.ndarray, values: np.ndarr
 
 
 _STEP_LIMIT = 2**53  # integral float64s below 1e16 print as "N.0": the step column's form is known
-_COMMA, _DOT, _ZERO = b",.0"
-_ONE_AT_A_TIME = threading.Lock()  # bounds the ~3 MB of temporaries to one request; the GIL serializes this anyway
+_COMMA, _DOT, _ZERO, _SPACE = b",.0 "
+_ONE_AT_A_TIME = threading.Lock()  # bounds the ~3 MB of temporaries to one request; the GIL serializes orjson anyway
 
 
 def _rows_from_matrix(wall_times: np.ndarray, steps: np.ndarray, values: np.ndarray) -> bytes | None:
-    """One float64 matrix through orjson, then each step's ".0" cut out; None when unsafe.
+    """One float64 matrix through orjson, each step's ".0" then made white space; None when unsafe.
 
-    Each printed row is `[wall,step.0,value]`, so a step's ".0" is the two bytes before the
-    second comma of its row. NaN/Inf take the list path (orjson would print null). About 1.5x
-    faster than building 20,000 tuples, with the same text.
+    Each printed row is `[wall,step.0,value]`; the ".0," that ends a step becomes ",  " in place,
+    which JSON reads as the same integer step (white space is allowed between tokens). Editing in
+    place, instead of cutting the two bytes out, keeps the work after orjson to one pass over the
+    commas. NaN/Inf take the list path (orjson would print null).
     """
     if steps.size == 0 or int(np.abs(steps).max()) >= _STEP_LIMIT:
         return None
     table = np.column_stack((wall_times, steps, values)).astype(np.float64, copy=False)
     if not np.isfinite(table).all():
         return None
-    printed = orjson.dumps(table, option=orjson.OPT_SERIALIZE_NUMPY)
+    text = bytearray(orjson.dumps(table, option=orjson.OPT_SERIALIZE_NUMPY))
     del table
-    text = np.frombuffer(printed, np.uint8)
-    keep = text == _COMMA  # reused below as the mask of bytes to keep: one buffer less per request
-    second = np.flatnonzero(keep)[1::3].copy()
-    if second.size != steps.size or not ((text[second - 2] == _DOT) & (text[second - 1] == _ZERO)).all():
+    chars = np.frombuffer(text, np.uint8)
+    second = np.flatnonzero(chars == _COMMA)[1::3]  # the comma after each step
+    if second.size != steps.size or not ((chars[second - 2] == _DOT) & (chars[second - 1] == _ZERO)).all():
         return None  # not the form expected: let the list path print it
-    keep.fill(True)
-    keep[second - 2] = False
-    keep[second - 1] = False
-    kept = text[keep]
-    del printed, text, keep, second
-    return kept.tobytes()
+    chars[second - 2] = _COMMA
+    chars[second - 1] = _SPACE
+    chars[second] = _SPACE
+    del chars, second  # release the buffer's export before it is copied out
+    return bytes(text)
 
 
 def series_rows(wall_times: np.ndarray, steps: np.ndarray, values: np.ndarray) -> bytes:
-    """`[[wall_time, step, value], ...]` as TensorBoard's scalars route prints it (steps as integers)."""
+    """`[[wall_time, step, value], ...]`: the JSON of TensorBoard's scalars route (steps as integers)."""
     if orjson is not None:
         with _ONE_AT_A_TIME:
             fast = _rows_from_matrix(wall_times, steps, values)

@@ -78,6 +78,11 @@ def test_vector_crc_equals_library():
     rng = np.random.default_rng(0)
     rows = rng.integers(0, 256, (50, 37), dtype=np.uint8)
     assert masked_crc_rows(rows).tolist() == [masked_crc32c(bytes(r)) for r in rows]
+    lengths = np.array([0, 1, 255, 256, 70_000, 2**24 + 5, 2**40], dtype="<u8")  # as record headers hold them
+    low = lengths.view(np.uint8).reshape(-1, 8)[:, :3]
+    want = [masked_crc32c(int(n).to_bytes(8, "little")) for n in lengths]
+    assert masked_crc_rows(low, length=8).tolist()[:5] == want[:5]  # zero past the third byte
+    assert masked_crc_rows(lengths.view(np.uint8).reshape(-1, 8)).tolist() == want
 
 
 def test_damage_ends_the_clean_prefix_and_nothing_is_lost(tmp_path):

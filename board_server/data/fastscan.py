@@ -12,10 +12,12 @@ and resynchronizes. Records that are not plain scalars are returned for the prot
 """
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from summaries.events.record import FOOTER, HEADER, MAX_RECORD, masked_crc32c
 
@@ -35,13 +37,39 @@ def _crc_table() -> np.ndarray:
 _TABLE = _crc_table()
 
 
-def masked_crc_rows(rows: np.ndarray) -> np.ndarray:
-    """TensorFlow's masked CRC32C of each row of a uint8 matrix."""
-    crc = np.full(rows.shape[0], 0xFFFFFFFF, dtype=np.uint32)
-    for column in rows.T:
-        crc = _TABLE[(crc ^ column) & 0xFF] ^ (crc >> 8)
-    crc ^= np.uint32(0xFFFFFFFF)
+@functools.lru_cache(maxsize=8)  # a log has few record lengths; a table is 1 KB per byte of length
+def _position_tables(length: int) -> tuple[np.ndarray, np.uint32]:
+    """For a `length`-byte message: each byte value's share of the CRC at each position, and the
+    CRC of all zeros. The CRC is affine in the message bits, so a message's CRC is the zero CRC
+    xor one lookup per byte: no chain from byte to byte, half the numpy passes per column."""
+    tables = np.empty((length, 256), dtype=np.uint32)
+    share = _TABLE  # a byte's effect on a register that starts at 0 ...
+    for i in range(length - 1, -1, -1):
+        tables[i] = share
+        share = _TABLE[share & 0xFF] ^ (share >> 8)  # ... moved on by one more byte (a zero)
+    zero = np.uint32(0xFFFFFFFF)
+    for _ in range(length):
+        zero = _TABLE[zero & 0xFF] ^ (zero >> 8)
+    return tables, zero ^ np.uint32(0xFFFFFFFF)
+
+
+def masked_crc_rows(rows: np.ndarray, length: int | None = None) -> np.ndarray:
+    """TensorFlow's masked CRC32C of each row of a uint8 matrix; rows of `length` bytes whose
+    bytes past the matrix's columns are zero, if given (they add nothing but to the zero CRC)."""
+    tables, zero = _position_tables(rows.shape[1] if length is None else length)
+    crc = np.full(rows.shape[0], zero, dtype=np.uint32)
+    for table, column in zip(tables, rows.T):
+        crc ^= table[column]
     return ((crc >> 15) | (crc << 17)) + _MASK_DELTA
+
+
+def _windows(arr: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """The `width` bytes from each start, as rows (a gather through a strided view, no index matrix)."""
+    return sliding_window_view(arr, width)[starts]
+
+
+def _u32_at(arr: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    return _windows(arr, starts, 4).view("<u4")[:, 0]
 
 
 @dataclass
@@ -62,8 +90,10 @@ def clean_prefix(buf: bytes, start: int = 0) -> CleanPrefix:
     if heads.size == 0:
         return CleanPrefix(heads, sizes, start)
     arr = np.frombuffer(buf, dtype=np.uint8)
-    stored = arr[heads[:, None] + np.arange(8, 12)].copy().view("<u4")[:, 0]
-    ok = masked_crc_rows(arr[heads[:, None] + np.arange(8)]) == stored
+    # a header is the 8-byte length just read: its CRC comes from `sizes`, on the low bytes in use
+    used = max(1, (int(sizes.max()).bit_length() + 7) // 8)
+    length_bytes = sizes.astype("<u8").view(np.uint8).reshape(-1, 8)[:, :used]
+    ok = masked_crc_rows(length_bytes, length=8) == _u32_at(arr, heads + 8)
     ok &= _data_crcs_ok(buf, arr, heads + HEADER, sizes)
     bad = np.flatnonzero(~ok)
     if bad.size:
@@ -134,7 +164,7 @@ def _predicted(arr: np.ndarray, end: int, pos: int, cycle: list[int]):
     at = pos + np.concatenate(([0], np.cumsum(guess + HEADER + FOOTER)[:-1]))
     fits = np.flatnonzero(at + HEADER > end)
     m = int(fits[0]) if fits.size else at.size
-    actual = arr[at[:m, None] + np.arange(8)].copy().view("<u8")[:, 0].astype(np.int64)
+    actual = _windows(arr, at[:m], 8).view("<u8")[:, 0].astype(np.int64)
     wrong = np.flatnonzero(actual != guess[:m])
     good = int(wrong[0]) if wrong.size else m
     if good:
@@ -156,10 +186,10 @@ def _period(lengths: list[int]) -> int:
 
 def _data_crcs_ok(buf: bytes, arr: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     ok = np.zeros(starts.size, dtype=bool)
-    stored = arr[(starts + sizes)[:, None] + np.arange(4)].copy().view("<u4")[:, 0]
+    stored = _u32_at(arr, starts + sizes)
     for length, members in _by_length(sizes):
         if length <= VECTOR_MAX_LEN and members.size >= VECTOR_MIN_GROUP:
-            rows = arr[starts[members][:, None] + np.arange(length)]
+            rows = _windows(arr, starts[members], length)
             ok[members] = masked_crc_rows(rows) == stored[members]
         else:
             view = memoryview(buf)
@@ -195,7 +225,7 @@ def decode_scalars(buf: bytes, starts: np.ndarray, sizes: np.ndarray) -> ScalarB
     for length, members in _by_length(sizes):
         if length < 16 or length > VECTOR_MAX_LEN or members.size < VECTOR_MIN_GROUP:
             continue  # few records: the per-record path is cheaper than numpy's fixed costs
-        rows = arr[starts[members][:, None] + np.arange(length)]
+        rows = _windows(arr, starts[members], length)
         _decode_rows(rows, length, members, is_scalar, steps, walls, values, tag_keys, tags, tag_index)
     keep = is_scalar
     return ScalarBatch(is_scalar, tag_keys[keep], tags, steps[keep], walls[keep], values[keep])
@@ -222,6 +252,31 @@ def _row_keys(block: np.ndarray) -> np.ndarray:
     return key.view(np.int64)
 
 
+def _groups(codes: np.ndarray):
+    """(code, indices) for each distinct value of `codes`; one pass when all are equal (the usual case)."""
+    first = codes[0]
+    if (codes == first).all():
+        yield int(first), np.arange(codes.size)
+        return
+    for code in np.unique(codes).tolist():
+        yield code, np.flatnonzero(codes == code)
+
+
+def _factorize(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(a row holding each distinct key, each row's distinct index). The distinct keys are found
+    in the first rows (a layout repeats a few tags), and every row is looked up among them;
+    sorting all rows is left for keys the first rows did not show."""
+    distinct = np.unique(keys[:4096])
+    code = np.searchsorted(distinct, keys)
+    known = distinct[np.minimum(code, distinct.size - 1)] == keys
+    if not known.all():
+        distinct = np.union1d(distinct, keys[~known])
+        code = np.searchsorted(distinct, keys)
+    holder = np.empty(distinct.size, dtype=np.int64)
+    holder[code] = np.arange(keys.size)  # any row of each key will do
+    return holder, code
+
+
 def _varint(rows: np.ndarray, at: np.ndarray, max_bytes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(value uint64, byte count, ok) of the varint at column `at` of each row.
 
@@ -235,27 +290,35 @@ def _varint(rows: np.ndarray, at: np.ndarray, max_bytes: int) -> tuple[np.ndarra
     return value, count, ok
 
 
-def _varint_fixed(rows: np.ndarray, at: np.ndarray, max_bytes: int):
+def _bytes_at(rows: np.ndarray, at: np.ndarray, count: int = 1) -> np.ndarray:
+    """Each row's `count` bytes from its column `at` (columns past the row's end read its last
+    byte); a plain slice when every row has the same layout, the usual case."""
     width = rows.shape[1]
     first = int(at[0]) if at.size else 0
-    if at.size and first + max_bytes <= width and (at == first).all():  # the usual case: one layout
-        chunk = rows[:, first:first + max_bytes].astype(np.uint64)
-    else:
-        idx = np.minimum(at[:, None] + np.arange(max_bytes), width - 1)
-        chunk = rows[np.arange(rows.shape[0])[:, None], idx].astype(np.uint64)
-    ends = chunk < 0x80
-    ok = ends.any(axis=1) & (at + 1 <= width)
-    count = np.argmax(ends, axis=1) + 1
-    used = np.arange(max_bytes) < count[:, None]
-    shifts = (np.arange(max_bytes, dtype=np.uint64) * np.uint64(7))
-    value = np.bitwise_or.reduce(np.where(used, (chunk & np.uint64(0x7F)) << shifts, np.uint64(0)), axis=1)
-    ok &= at + count <= width
-    return value, count, ok
+    if at.size and 0 <= first and first + count <= width and (at == first).all():
+        return rows[:, first:first + count]
+    idx = np.minimum(at[:, None] + np.arange(count), width - 1)
+    return rows[np.arange(rows.shape[0])[:, None], idx]
+
+
+def _varint_fixed(rows: np.ndarray, at: np.ndarray, max_bytes: int):
+    width = rows.shape[1]
+    chunk = _bytes_at(rows, at, max_bytes)
+    wide = np.uint32 if max_bytes <= 4 else np.uint64  # 7 bits a byte
+    value = np.zeros(rows.shape[0], dtype=wide)
+    count = np.zeros(rows.shape[0], dtype=np.int64)
+    inside = np.ones(rows.shape[0], dtype=bool)  # this byte still belongs to the varint
+    for k in range(max_bytes):  # column by column: 1-D passes, no reduction along short rows
+        column = chunk[:, k]
+        value |= ((column & 0x7F).astype(wide) << wide(7 * k)) * inside
+        count += inside
+        inside &= column >= 0x80
+    ok = ~inside & (at + count <= width)
+    return value.astype(np.uint64), count, ok
 
 
 def _decode_rows(rows, length, members, is_scalar, steps, walls, values, tag_keys, tags, tag_index) -> None:
     m = rows.shape[0]
-    r = np.arange(m)
     ok = rows[:, 0] == 0x09
     wall = rows[:, 1:9].copy().view("<f8")[:, 0]
     pos = np.full(m, 9, dtype=np.int64)
@@ -266,29 +329,28 @@ def _decode_rows(rows, length, members, is_scalar, steps, walls, values, tag_key
     step = np.where(has_step, step, np.uint64(0)).view(np.int64)
     for _field in range(2):  # Event.summary (0x2a), then Summary.value (0x0a): each must run to the end
         tag_byte = 0x2A if _field == 0 else 0x0A
-        ok &= rows[r, np.minimum(pos, length - 1)] == tag_byte
+        ok &= _bytes_at(rows, pos)[:, 0] == tag_byte
         size, count, size_ok = _varint(rows, pos + 1, 5)
         pos = pos + 1 + count
         ok &= size_ok & (pos + size.astype(np.int64) == length)
-    has_tag = rows[r, np.minimum(pos, length - 1)] == 0x0A
+    has_tag = _bytes_at(rows, pos)[:, 0] == 0x0A
     tag_len, count, tag_ok = _varint(rows, pos + 1, 5)
     tag_len = np.where(has_tag, tag_len.astype(np.int64), 0)
     ok &= ~has_tag | tag_ok
     tag_start = np.where(has_tag, pos + 1 + count, pos)
     pos = tag_start + tag_len
-    ok &= (pos + 5 == length) & (rows[r, np.clip(pos, 0, length - 1)] == 0x15)
+    ok &= (pos + 5 == length) & (_bytes_at(rows, pos)[:, 0] == 0x15)
     if not ok.any():
         return
     good = np.flatnonzero(ok)
-    value = rows[good[:, None], (pos[good][:, None] + 1 + np.arange(4))].copy().view("<f4")[:, 0]
+    value = _bytes_at(rows, pos + 1, 4)[good].view("<f4")[:, 0]
     keys = np.full(good.size, -1, dtype=np.int64)
     combo = tag_start[good] * (VECTOR_MAX_LEN + 1) + tag_len[good]
-    for code in np.unique(combo).tolist():
+    for code, which in _groups(combo):
         start, size = divmod(code, VECTOR_MAX_LEN + 1)
-        which = np.flatnonzero(combo == code)
         block = rows[good[which], start:start + size]
-        hashes, first, name_of = np.unique(_row_keys(block), return_index=True, return_inverse=True)
-        if not np.array_equal(block, block[first[name_of.reshape(-1)]]):
+        first, name_of = _factorize(_row_keys(block))
+        if not np.array_equal(block, block[first[name_of]]):
             continue  # a hash collision (never seen in practice): leave these rows to the protobuf path
         ids = []
         for raw in (bytes(block[i]) for i in first.tolist()):
@@ -299,7 +361,7 @@ def _decode_rows(rows, length, members, is_scalar, steps, walls, values, tag_key
                     tags.append(None)  # left to the protobuf path, which reports it
                 tag_index[raw] = len(tags) - 1
             ids.append(tag_index[raw])
-        keys[which] = np.array(ids, dtype=np.int64)[name_of.reshape(-1)]
+        keys[which] = np.array(ids, dtype=np.int64)[name_of]
     undecodable = [i for i, name in enumerate(tags) if name is None]
     valid = ~np.isin(keys, undecodable) & (keys >= 0)
     good, keys, value = good[valid], keys[valid], value[valid]
