@@ -1,4 +1,4 @@
-"""`board --logdir DIR`: TensorBoard's flags -> a data provider -> the app -> a pooled server."""
+"""`board --logdir DIR`: TensorBoard's flags -> a data provider -> the app -> a threaded server."""
 from __future__ import annotations
 
 import argparse
@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     threading.Thread(target=load_then_settle, args=(provider, logdirs), daemon=True).start()
 
     from board_server.app import create_app, with_path_prefix
-    from board_server.serving import PooledServer
+    from board_server.serving import make_server
 
     host = "0.0.0.0" if args.bind_all else (args.host or "localhost")
     bind = "127.0.0.1" if host == "localhost" else host
@@ -95,7 +95,7 @@ def main(argv=None) -> int:
     app = create_app(provider, window_title=args.window_title,
                      data_location=args.logdir or args.logdir_spec, allowed_hosts=allowed)
     try:
-        server = PooledServer(bind, args.port, with_path_prefix(app, args.path_prefix), verbose=args.verbose)
+        server = make_server(bind, args.port, with_path_prefix(app, args.path_prefix), verbose=args.verbose)
     except OSError as e:
         print(f"board: cannot listen on {bind}:{args.port}: {e.strerror or e}", file=sys.stderr)
         return 1

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import socket
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -270,6 +271,22 @@ def test_symlinked_event_file_inside_a_run_is_not_read(server):
     q = urllib.parse.urlencode({"run": "real", "tag": SECRET_TAG + "_img", "index": "0", "sample": "0"})
     status, _, body = request(server, "/data/plugin/images/individualImage?" + q)
     assert status == 404 and not body.startswith(b"\x89PNG"), "an image outside the logdir was served"
+
+
+def test_silent_connections_do_not_block_other_requests(server):
+    """Clients that connect and send nothing each hold a request thread; however many there are,
+    the next request is still served (no fixed pool of threads to exhaust)."""
+    hostname, port = _hostport(server)
+    silent = [socket.create_connection((hostname, port), timeout=10) for _ in range(48)]
+    try:
+        time.sleep(0.5)  # the server has accepted them all and waits for their request lines
+        conn = http.client.HTTPConnection(hostname, port, timeout=10)
+        conn.request("GET", "/data/runs")
+        response = conn.getresponse()
+        assert response.status == 200 and "mnist" in json.loads(response.read())
+    finally:
+        for s in silent:
+            s.close()
 
 
 # -- bounded parameters (guards app.py MAX_QUERY / MAX_CONTENT_LENGTH and the plugins' own limits) ----------
