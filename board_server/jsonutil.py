@@ -92,6 +92,18 @@ def series_rows(wall_times: np.ndarray, steps: np.ndarray, values: np.ndarray) -
     return _rows_from_lists(wall_times, steps, values)
 
 
+def csv_rows(wall_times: np.ndarray, steps: np.ndarray, values: np.ndarray) -> bytes | None:
+    """`wall,step,value` CSV lines with the JSON route's numbers (the shortest that read back
+    exactly), reshaped from its text; None when the caller must format them (NaN/Inf, no orjson)."""
+    if orjson is None:
+        return None
+    with _ONE_AT_A_TIME:
+        rows = _rows_from_matrix(wall_times, steps, values)
+    if rows is None:
+        return None
+    return rows[2:-2].replace(b"],[", b"\r\n").replace(b",  ", b",") + b"\r\n"
+
+
 def json_response(payload, status: int = 200) -> Response:
     return Response(dumps(payload), status=status, mimetype="application/json")
 

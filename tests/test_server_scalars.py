@@ -1,6 +1,7 @@
 """Scalars served over HTTP by the real CLI equal what real TensorBoard read from each fixture."""
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import math
@@ -75,6 +76,12 @@ def test_csv_export_has_every_point(served):
             rows = scalars(url, run, tag, "csv").strip().splitlines()
             count = points["count"] if isinstance(points, dict) else len(points)
             assert rows[0] == "Wall time,Step,Value" and len(rows) == count + 1
+            assert not any(" " in row for row in rows[1:])  # plain numbers, no padding
+            # the same numbers as the JSON route (checked against TensorBoard's reading above)
+            parsed = [[float(w), int(s), float(v)] for w, s, v in csv.reader(rows[1:])]
+            served = json.loads(scalars(url, run, tag))
+            assert len(parsed) == len(served) and all(
+                a[:2] == b[:2] and _same(a[2], b[2]) for a, b in zip(parsed, served)), (run, tag)
 
 
 def test_edge_cases_named_in_the_issue():

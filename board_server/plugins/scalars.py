@@ -12,7 +12,7 @@ import io
 import numpy as np
 from flask import Blueprint, Response, request
 
-from board_server.jsonutil import float_list, json_error, json_response, series_rows
+from board_server.jsonutil import csv_rows, float_list, json_error, json_response, series_rows
 from board_server.plugins.common import IdentityLRU, run_and_tag, tag_listing
 from board_server.plugins.series import downsample_indices, smooth
 
@@ -46,13 +46,17 @@ def _drawn(series, points: int, weight: float) -> dict:
 
 
 def _csv_chunks(series):
-    yield "Wall time,Step,Value\r\n"
+    yield b"Wall time,Step,Value\r\n"
     for start in range(0, series.steps.size, STREAM_CHUNK):
         part = slice(start, start + STREAM_CHUNK)
+        fast = csv_rows(series.wall_times[part], series.steps[part], series.values[part])
+        if fast is not None:
+            yield fast
+            continue
         out = io.StringIO()
         csv.writer(out).writerows(zip(series.wall_times[part].tolist(), series.steps[part].tolist(),
                                       series.values[part].astype(np.float64).tolist()))
-        yield out.getvalue()
+        yield out.getvalue().encode()
 
 
 def is_active(provider) -> bool:
