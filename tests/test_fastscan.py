@@ -99,6 +99,39 @@ def test_damage_ends_the_clean_prefix_and_nothing_is_lost(tmp_path):
     assert [p[0] for p in got] == [i + 1 for i in range(100) if i != 40]  # only the damaged record is lost
 
 
+def test_late_tags_and_mixed_layouts_in_one_record_length(tmp_path):
+    """Bulk groups records by length; inside a group, tag positions differ (a 2-byte step varint with
+    a 2-letter tag is as long as a 1-byte step with a 3-letter tag), and tags first seen after the
+    first 4,096 records of a group must still be told apart."""
+    events = []
+    for i in range(6000):
+        events.append(("scalar", "ab", 128 + i % 100, 1.0 + i, float(i)))  # step takes 2 varint bytes
+        events.append(("scalar", "abc", 1 + i % 100, 2.0 + i, float(-i)))  # 1 byte, one letter more
+        if i >= 5000:
+            events.append(("scalar", "xy" if i % 2 else "zz", 128 + i % 100, 3.0 + i, 0.5))  # late tags
+    assert len({len(encode(*e)) for e in events}) == 1  # one record length: one bulk group
+    header = Event(wall_time=1.0, file_version="brain.Event:2").SerializeToString()  # steps may go back
+    body = b"".join(frame(encode(*e)) for e in events)
+    data = frame(header) + body
+    prefix = clean_prefix(data)
+    assert decode_scalars(data, prefix.starts, prefix.lengths).is_scalar[1:].all()  # all in bulk, both layouts
+    (tmp_path / "events.out.tfevents.1.host").write_bytes(data)
+    got = loaded(tmp_path)
+    assert sorted(got) == ["ab", "abc", "xy", "zz"] and len(got["xy"]) == 500 and len(got["abc"]) == 6000
+    assert same(got, reference(tmp_path / "events.out.tfevents.1.host"))
+
+
+def test_overlong_step_varint_reads_as_protobuf_does(tmp_path):
+    """A 10-byte step varint whose last byte carries bits past the 64th (a damaged file): protobuf keeps
+    the low 64 bits; both the per-record and the bulk path must too (found by the normalizer fuzz)."""
+    data = b"\t" + struct.pack("<d", 5.0) + b"\x10" + b"\xff" * 9 + b"\x03" + b"*\x0e\n\x0c\n\x05steps\x15" + struct.pack("<f", 1.0)
+    assert Event.FromString(data).step == -1
+    for copies in (1, 40):  # one record: per-record path; 40 equal ones: the bulk path
+        (tmp_path / "events.out.tfevents.1.host").write_bytes(frame(data) * copies)
+        got = loaded(tmp_path)
+        assert got == reference(tmp_path / "events.out.tfevents.1.host") and got["steps"][0][0] == -1
+
+
 def test_huge_length_field_is_not_trusted():
     length = struct.pack("<Q", 2**62)
     data = length + struct.pack("<I", masked_crc32c(length)) + b"\x00" * 64

@@ -39,7 +39,7 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
         pos += 1
         result |= (b & 0x7F) << shift
         if b < 0x80:
-            return result, pos
+            return result & 0xFFFFFFFFFFFFFFFF, pos  # the 10th byte's extra bits are dropped, as protobuf does
         shift += 7
         if shift > 63:
             raise IndexError("varint too long")
