@@ -126,3 +126,23 @@ def test_mnist_cnn_layers_lab_trains_and_logs_tf1_layer_names(tmp_path):
     variables = {n.name for n in GraphDef.FromString(ea.Graph().SerializeToString()).node if n.op == "VariableV2"}
     assert {"m1/conv2d/kernel", "m1/conv2d_1/kernel", "m1/conv2d_2/kernel", "m1/conv2d/bias", "m1/dense/kernel",
             "m1/dense_1/bias", "m1/conv2d/kernel/Adam"} <= variables
+
+
+def test_mnist_batchnorm_lab_trains_moves_the_moving_stats_and_logs_bn_variables(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from summaries.proto import GraphDef
+    args = ["--steps", "40", "--batch_size", "32", "--summary_every", "5", "--eval_size", "500", "--logdir", "bn"]
+    p = subprocess.run([sys.executable, str(EXAMPLES / "lab_mnist_nn_batchnorm.py"), *args], cwd=tmp_path,
+                       timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-3000:]
+    moved = [float(v) for v in re.findall(r"Moving stats moved: mean ([0-9.]+) variance ([0-9.]+)", p.stdout)[-1]]
+    assert min(moved) > 0.01, p.stdout  # the UPDATE_OPS control dependency ran the updates
+    ea = EventAccumulator(str(tmp_path / "bn"), size_guidance={"scalars": 0})
+    ea.Reload()
+    loss = [e.value for e in ea.Scalars("loss")]
+    assert sum(loss[-3:]) / 3 < sum(loss[:3]) / 3 - 0.2, loss
+    nodes = GraphDef.FromString(ea.Graph().SerializeToString()).node
+    variables = {n.name for n in nodes if n.op == "VariableV2"}
+    assert {"batch_normalization/gamma", "batch_normalization/beta", "batch_normalization/moving_mean",
+            "batch_normalization_2/moving_variance", "batch_normalization/gamma/Adam"} <= variables
+    assert "batch_normalization/moving_mean/Adam" not in variables  # not trainable

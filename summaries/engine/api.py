@@ -112,11 +112,13 @@ nn = types.SimpleNamespace(
     sparse_softmax_cross_entropy_with_logits=_nn.sparse_softmax_cross_entropy_with_logits,
     sigmoid_cross_entropy_with_logits=_nn.sigmoid_cross_entropy_with_logits, dropout=_nn.dropout,
     l2_loss=_nn.l2_loss, bias_add=_nn.bias_add, moments=_nn.moments, embedding_lookup=gather,
+    batch_normalization=_nn.batch_normalization,
     conv2d=_conv.conv2d, max_pool=_conv.max_pool, max_pool2d=_conv.max_pool2d, avg_pool=_conv.avg_pool,
     xw_plus_b=lambda x, w, b, name=None: add(matmul(x, w), b, name=name or "xw_plus_b"))
 layers = types.SimpleNamespace(
     dense=_layers.dense, conv2d=_layers.conv2d, max_pooling2d=_layers.max_pooling2d,
-    average_pooling2d=_layers.average_pooling2d, dropout=_layers.dropout, flatten=_layers.flatten)
+    average_pooling2d=_layers.average_pooling2d, dropout=_layers.dropout, flatten=_layers.flatten,
+    batch_normalization=_layers.batch_normalization)
 losses = _nn.losses
 softmax = _nn.softmax
 

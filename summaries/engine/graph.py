@@ -24,6 +24,7 @@ class GraphKeys:
     SUMMARIES = "summaries"
     GLOBAL_STEP = "global_step"
     UPDATE_OPS = "update_ops"
+    MOVING_AVERAGE_VARIABLES = "moving_average_variables"
     LOSSES = "losses"
     REGULARIZATION_LOSSES = "regularization_losses"
     TRAIN_OP = "train_op"

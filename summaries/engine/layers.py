@@ -12,13 +12,17 @@ from __future__ import annotations
 import numpy as np
 
 from summaries.engine import conv_ops, nn_ops
-from summaries.engine.array_ops import expand_dims, identity, reshape, shape, stack
+from summaries.engine import dtypes as dt
+from summaries.engine.array_ops import cast, expand_dims, identity, reshape, shape, size, stack
 from summaries.engine.control_flow import cond
-from summaries.engine.graph import Tensor, convert_to_tensor, is_tensor_like, static_value
-from summaries.engine.math_ops import matmul
-from summaries.engine.variables import Initializer, get_variable, variable_scope, zeros_initializer
+from summaries.engine.graph import (GraphKeys, Tensor, convert_to_tensor, get_default_graph, is_tensor_like,
+                                    name_scope, static_value)
+from summaries.engine.math_ops import maximum, matmul, multiply, subtract, truediv
+from summaries.engine.variables import (Initializer, assign_sub, get_variable, ones_initializer, variable_scope,
+                                        zeros_initializer)
 
 _ZEROS = zeros_initializer()
+_ONES = ones_initializer()
 
 
 def _layer_scope(base: str, name: str | None, reuse):
@@ -161,3 +165,86 @@ def flatten(inputs, name: str | None = None, data_format: str = "channels_last")
         y = reshape(x, stack([shape(x)[0], -1]))
         y.set_shape([None, None])
         return y
+
+
+def _bn_axis(axis, ndims: int) -> int:
+    a = axis[0] if isinstance(axis, (list, tuple)) and len(axis) == 1 else axis
+    if not isinstance(a, (int, np.integer)):
+        raise ValueError(f"tf.layers.batch_normalization: this engine takes one int axis, got {axis!r}")
+    a = int(a) + ndims if int(a) < 0 else int(a)
+    if not 0 <= a < ndims:
+        raise ValueError(f"Invalid axis: {[axis]}")
+    return a
+
+
+def _moving_average(var, value, decay) -> Tensor:
+    """TF1's `_assign_moving_average`: `var -= (var - value) * decay` in an `AssignMovingAvg` scope."""
+    with name_scope("AssignMovingAvg") as scope:
+        return assign_sub(var, multiply(subtract(var, value), decay), name=scope)
+
+
+def batch_normalization(inputs, axis=-1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
+                        scale: bool = True, beta_initializer: Initializer = _ZEROS,
+                        gamma_initializer: Initializer = _ONES, moving_mean_initializer: Initializer = _ZEROS,
+                        moving_variance_initializer: Initializer = _ONES, training=False, trainable: bool = True,
+                        name: str | None = None, reuse=None, fused=None) -> Tensor:
+    """Normalize over every axis but `axis`, then `gamma * x + beta`; TF1's `tf.layers.batch_normalization`.
+
+    Variables `<scope>/gamma`, `beta` (trainable) and `moving_mean`, `moving_variance` (global only; TF1's
+    layer does not put them in MOVING_AVERAGE_VARIABLES). While training the batch's moments normalize and
+    two assign_sub ops in UPDATE_OPS move the moving stats by `(moving - batch) * (1 - momentum)`; otherwise
+    the moving stats normalize and no update ops are made. A bool tensor `training` selects per run and
+    makes the update's decay `1 - momentum` or 0, as TF1 does, so updates run with False change nothing.
+
+    The moving variance follows TF1 exactly: rank-4 float16/32 inputs with axis 1 or 3 take TF1's fused
+    kernel, whose variance output (fed to the moving average; `_bessels_correction_test_only`) is the
+    *unbiased* n/(n-1) one; every other input takes TF1's `nn.moments` path, whose variance is *biased*.
+    Normalization always uses the biased batch variance. `fused=False` forces the `nn.moments` path (so
+    the biased moving variance), as in TF1; None and True take the fused one where it applies.
+    """
+    x = convert_to_tensor(inputs)
+    dims = _dims(x, "batch_normalization")
+    ax = _bn_axis(axis, len(dims))
+    if dims[ax] is None:
+        raise ValueError(f"Input has undefined `axis` dimension. Input shape: {x.shape}")
+    channels, reduce_axes = int(dims[ax]), [i for i in range(len(dims)) if i != ax]
+    unbiased = fused is not False and len(dims) == 4 and ax in (1, 3) and x.dtype in (dt.float16, dt.float32)
+    pdtype = dt.float32 if x.dtype == dt.float16 else x.dtype
+    bshape = [1] * len(dims)
+    bshape[ax] = channels
+    with _layer_scope("batch_normalization", name, reuse):
+        gamma = get_variable("gamma", [channels], pdtype, gamma_initializer, trainable=trainable) if scale else None
+        beta = get_variable("beta", [channels], pdtype, beta_initializer, trainable=trainable) if center else None
+        moving_mean = get_variable("moving_mean", [channels], pdtype, moving_mean_initializer, trainable=False)
+        moving_var = get_variable("moving_variance", [channels], pdtype, moving_variance_initializer,
+                                  trainable=False)
+
+        def bn(mean, var):
+            if ax != len(dims) - 1:  # per-channel vectors must broadcast along `ax`
+                mean, var = reshape(mean, bshape), reshape(var, bshape)
+                g = None if gamma is None else reshape(gamma, bshape)
+                b = None if beta is None else reshape(beta, bshape)
+                return nn_ops.batch_normalization(x, mean, var, b, g, epsilon)
+            return nn_ops.batch_normalization(x, mean, var, beta, gamma, epsilon)
+
+        flag = _static_flag(training)
+        if flag is False:
+            return bn(moving_mean.value(), moving_var.value())
+        mean, var = nn_ops.moments(x, reduce_axes)
+        stat_var = var
+        if unbiased:  # n / max(n - 1, 1), n = elements per channel (the batch size may be dynamic)
+            n = truediv(cast(size(x), pdtype), float(channels))
+            stat_var = multiply(var, truediv(n, maximum(subtract(n, 1.0), 1.0)))
+        decay = convert_to_tensor(1.0 - float(momentum), pdtype, name="decay")
+        if isinstance(flag, Tensor):
+            mean = cond(flag, lambda: mean, lambda: moving_mean.value())
+            var_sel = cond(flag, lambda: var, lambda: moving_var.value())
+            stat_var = cond(flag, lambda: stat_var, lambda: moving_var.value())
+            decay = cond(flag, lambda: decay, lambda: convert_to_tensor(0.0, pdtype))
+            out = bn(mean, var_sel)
+        else:
+            out = bn(mean, var)
+        g = get_default_graph()
+        g.add_to_collection(GraphKeys.UPDATE_OPS, _moving_average(moving_mean, mean, decay))
+        g.add_to_collection(GraphKeys.UPDATE_OPS, _moving_average(moving_var, stat_var, decay))
+        return out

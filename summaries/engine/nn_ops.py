@@ -11,8 +11,8 @@ from summaries.engine import dtypes as dt
 from summaries.engine.array_ops import get_seed, stop_gradient
 from summaries.engine.graph import (GraphKeys, convert_to_tensor, get_default_graph, make_op, name_scope,
                                     register_gradient, simple_op)
-from summaries.engine.math_ops import (_unary, add, multiply, reduce_mean, reduce_sum, square, sum_to,
-                                       squared_difference)
+from summaries.engine.math_ops import (_unary, add, multiply, negative, reduce_mean, reduce_sum, rsqrt,
+                                       square, squared_difference, subtract, sum_to)
 
 
 def _grad_op(op_type, inputs, kernel, like):
@@ -337,14 +337,41 @@ class losses:
 
 
 def moments(x, axes, shift=None, name=None, keep_dims=False, keepdims=None):
+    """Mean and (biased, population) variance of `x` over `axes`, as TF1's `tf.nn.moments`.
+
+    The variance measures squared distances to a stop_gradient'ed mean, as TF1 does: the dropped term's
+    gradient sums (x - mean) and so is zero anyway. `shift` is accepted and ignored (TF1 ignores it too).
+    """
     keep = bool(keepdims if keepdims is not None else keep_dims)
     with name_scope(name or "moments"):
+        x = convert_to_tensor(x)
+        axes = [int(a) for a in (axes if isinstance(axes, (list, tuple)) else [axes])]
         mean = reduce_mean(x, axes, keepdims=True, name="mean")
         var = reduce_mean(squared_difference(x, stop_gradient(mean)), axes, keepdims=True, name="variance")
         if not keep:
             from summaries.engine.array_ops import squeeze
             mean, var = squeeze(mean, axes), squeeze(var, axes)
         return mean, var
+
+
+def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
+    """`scale * (x - mean) / sqrt(variance + eps) + offset`, built as TF1 builds it (`batchnorm/...`).
+
+    TF1 folds the statistics into one multiplier and one shift, `x * inv + (offset - mean * inv)` with
+    `inv = rsqrt(variance + eps) * scale`, so the op names and the rounding order match its graph.
+    `offset`/`scale` may be None. Gradients come from the elementwise ops.
+    """
+    with name_scope(name or "batchnorm"):
+        x = convert_to_tensor(x)
+        inv = rsqrt(add(variance, convert_to_tensor(variance_epsilon, x.dtype), name="add"))
+        if scale is not None:
+            inv = multiply(inv, scale, name="mul")
+        y = multiply(x, inv, name="mul_1")
+        if offset is not None:
+            shift = subtract(offset, multiply(mean, inv, name="mul_2"), name="sub")
+        else:
+            shift = multiply(negative(mean, name="Neg"), inv, name="mul_2")
+        return add(y, shift, name="add_1")
 
 
 square, reduce_sum, dt  # re-exported names used by api.nn
