@@ -45,7 +45,7 @@ export async function mount(container, ctx) {
   const search = el('input', {class: 'filter graph-search', type: 'search', placeholder: 'Search nodes',
     'aria-label': 'Search nodes'});
   const results = el('ul', {class: 'graph-results', hidden: true});
-  const warnings = el('ul', {class: 'graph-warnings', hidden: true});
+  const warnings = el('details', {class: 'graph-warnings', hidden: true});  // notes on what was not drawn
   const message = el('p', {class: 'empty-state', hidden: true});
   const viewport = svg('g', {class: 'viewport'});
   const defs = svg('defs', {},
@@ -154,8 +154,11 @@ export async function mount(container, ctx) {
   }
 
   function showWarnings(list) {
+    // A few notes show open; a long list (e.g. PyTorch graphs whose inputs name absent nodes) stays one line.
     warnings.hidden = !list.length;
-    warnings.replaceChildren(...list.map((w) => el('li', {text: w})));
+    warnings.open = list.length <= 2;
+    warnings.replaceChildren(el('summary', {text: `Notes about this graph (${list.length})`}),
+      el('ul', {}, ...list.map((w) => el('li', {text: w}))));
   }
 
   function render() {
