@@ -1,12 +1,13 @@
 // Scalars dashboard: tag cards grouped by name scope, smoothing computed server-side on the full
-// series, extreme-keeping downsampling, STEP / RELATIVE / WALL axes, log scale, a sortable tooltip
+// series, extreme-keeping downsampling, STEP / RELATIVE / WALL axes, log scale, optional outlier-free
+// y scaling, a sortable tooltip
 // listing every visible run, CSV/JSON downloads, expandable cards, zoom kept across reloads.
 import {PLOT_CONFIG, axisValue, baseLayout} from './plotting.js';
 import {debounce, decodeFloats, el, formatDuration, formatNumber, groupTags, nearestIndex, radios,
   userRegex} from './util.js';
 
 const POINTS = 1000;
-const settings = {smoothing: 0.6, xAxis: 'step', logY: false, sort: 'descending', tagFilter: ''};
+const settings = {smoothing: 0.6, xAxis: 'step', logY: false, ignoreOutliers: false, sort: 'descending', tagFilter: ''};
 
 export async function mount(container, ctx) {
   let tagsByRun = {};
@@ -129,10 +130,13 @@ export async function mount(container, ctx) {
           line: {color, width: 1.8}, meta: {run: s.run, kind: 'smoothed'}});
       }
     }
-    const layout = {...baseLayout(card.tag), hovermode: false,
+    const range = settings.ignoreOutliers ? inlierRange(card.data, smoothing, settings.logY) : null;
+    // a new uirevision when the scaling rule changes, so the chart takes the new range even if zoomed
+    const layout = {...baseLayout(`${card.tag}|${settings.ignoreOutliers}`), hovermode: false,
       xaxis: {type: settings.xAxis === 'wall' ? 'date' : 'linear', gridcolor: '#eee', zeroline: false,
         title: {text: {step: 'step', relative: 'hours', wall: ''}[settings.xAxis], standoff: 4}},
-      yaxis: {type: settings.logY ? 'log' : 'linear', gridcolor: '#eee', zeroline: false, exponentformat: 'e'},
+      yaxis: {type: settings.logY ? 'log' : 'linear', gridcolor: '#eee', zeroline: false, exponentformat: 'e',
+        ...(range ? {range, autorange: false} : {autorange: true})},
     };
     Plotly.react(card.plot, traces, layout, PLOT_CONFIG);
     const total = card.data.reduce((n, s) => n + s.total, 0);
@@ -196,6 +200,36 @@ export async function mount(container, ctx) {
   await refreshTags();
 }
 
+/**
+ * "Ignore outliers in chart scaling": a y range covering the 5th to 95th percentile of each drawn series
+ * (smoothed when smoothing is on), padded by a tenth. Per series and then joined, so a run whose values
+ * sit apart from the others is never scaled out of view (a TensorBoard complaint); plotly's autoscale
+ * button still shows everything. In log10 units for a log axis; null when there is too little to scale by.
+ */
+function inlierRange(data, smoothing, logY) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of data) {
+    const ys = [];
+    for (const v of (smoothing ? s.smoothed : s.value)) {
+      if (Number.isFinite(v) && (!logY || v > 0)) ys.push(logY ? Math.log10(v) : v);
+    }
+    if (!ys.length) continue;
+    ys.sort((a, b) => a - b);
+    lo = Math.min(lo, quantile(ys, 0.05));
+    hi = Math.max(hi, quantile(ys, 0.95));
+  }
+  if (!Number.isFinite(lo)) return null;
+  const pad = hi > lo ? (hi - lo) * 0.1 : Math.abs(lo) * 0.1 || 1;
+  return [lo - pad, hi + pad];
+}
+
+function quantile(sorted, p) {
+  const at = (sorted.length - 1) * p;
+  const i = Math.floor(at);
+  return i + 1 < sorted.length ? sorted[i] + (sorted[i + 1] - sorted[i]) * (at - i) : sorted[i];
+}
+
 function buildSettings(root, redraw, refetch) {
   const slider = el('input', {type: 'range', min: '0', max: '0.999', step: '0.001', value: String(settings.smoothing),
     'aria-label': 'Smoothing', class: 'smoothing-slider'});
@@ -211,6 +245,8 @@ function buildSettings(root, redraw, refetch) {
   number.addEventListener('change', () => set(number.value));
   const log = el('input', {type: 'checkbox', class: 'log-y'});
   log.addEventListener('change', () => { settings.logY = log.checked; redraw(); });
+  const outliers = el('input', {type: 'checkbox', class: 'ignore-outliers'});
+  outliers.addEventListener('change', () => { settings.ignoreOutliers = outliers.checked; redraw(); });
   const sort = el('select', {'aria-label': 'Tooltip sorting', class: 'tooltip-sort'},
     ...['descending', 'ascending', 'nearest', 'name'].map((s) => el('option', {value: s, text: s})));
   sort.addEventListener('change', () => { settings.sort = sort.value; });
@@ -219,5 +255,6 @@ function buildSettings(root, redraw, refetch) {
     el('h2', {text: 'Horizontal axis'}),
     radios('scalars-x', ['step', 'relative', 'wall'], settings.xAxis, (mode) => { settings.xAxis = mode; redraw(); }),
     el('label', {class: 'row'}, log, ' Log scale (y)'),
+    el('label', {class: 'row'}, outliers, ' Ignore outliers in chart scaling'),
     el('h2', {text: 'Tooltip sorting'}), el('div', {class: 'row'}, sort));
 }

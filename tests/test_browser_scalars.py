@@ -104,3 +104,41 @@ def test_hostile_names_render_as_text(page):
         screenshot(page, "scalars_hostile_names")
         assert page.dialogs == [] and page.console_errors == []
         assert page.evaluate("document.querySelectorAll('img[src=x], script:not([src])').length") == 0
+
+
+def y_range(page, tag):
+    return page.evaluate("""(tag) => {
+        const card = [...document.querySelectorAll('.card')].find((c) => c.dataset.tag === tag);
+        return card.querySelector('.js-plotly-plot')._fullLayout.yaxis.range.slice();
+    }""", tag)
+
+
+def test_ignore_outliers_scales_to_each_runs_bulk_and_keeps_spikes_by_default(page, tmp_path):
+    from summaries.summary.writer import SummaryWriter
+    # two runs far apart, one with few points (under 5% of all): scaled per run, neither leaves the view
+    for run, level, steps in (("low", 1.0, 300), ("high", 100.0, 12)):
+        with SummaryWriter(tmp_path / run) as w:
+            for step in range(steps):
+                w.add_scalar("loss", level + (step % 7) * 0.01 * level + (1e6 if step == 100 else 0.0), step)
+    with serve(tmp_path, "--reload_interval", "0") as url:
+        page.goto(url)
+        page.wait_for_selector(".run-list label")
+        page.fill(".smoothing-number", "0")
+        page.dispatch_event(".smoothing-number", "change")
+        wait_for_traces(page, "loss", 2)  # raw only, one per run
+        assert y_range(page, "loss")[1] >= 1e6  # by default the spike is in view (every spike kept)
+        page.check(".ignore-outliers")
+        page.wait_for_function("""() => {
+            const gd = document.querySelector('.card[data-tag="loss"] .js-plotly-plot');
+            return gd._fullLayout.yaxis.range[1] < 1e5;
+        }""", timeout=10000)
+        low, high = y_range(page, "loss")
+        assert low <= 1.0 and 1.06 * 100 <= high < 200  # both runs' bulk in view, the spike scaled out
+        page.wait_for_timeout(300)
+        screenshot(page, "scalars_ignore_outliers")
+        page.uncheck(".ignore-outliers")
+        page.wait_for_function("""() => {
+            const gd = document.querySelector('.card[data-tag="loss"] .js-plotly-plot');
+            return gd._fullLayout.yaxis.range[1] >= 1e6;
+        }""", timeout=10000)
+        assert page.console_errors == []
