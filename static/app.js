@@ -11,7 +11,7 @@
 //   ctx.onReload(fn)            called after each reload tick (new data may have arrived)
 //   ctx.isActive()              whether this dashboard's tab is showing
 //   ctx.tooltip                 the shared floating tooltip element
-import {api, el, url, userRegex} from './util.js';
+import {api, el, keep, restored, url, userRegex} from './util.js';
 
 const PALETTE = ['#ff7043', '#0077bb', '#cc3311', '#33bbee', '#ee3377', '#009988', '#bbbbbb', '#8e44ad',
   '#e6a100', '#2e7d32', '#5c6bc0', '#795548', '#00acc1', '#c0ca33', '#d81b60', '#546e7a'];
@@ -34,7 +34,20 @@ const runs = {
   startTime: (run) => state.startTimes.get(run),
 };
 
-function notifyRuns() { for (const fn of state.runListeners) fn(); }
+const KEPT_UNCHECKED = 2000;  // run names remembered as unchecked across page loads
+
+function notifyRuns() {
+  const unchecked = [...state.checked].filter(([, on]) => !on).map(([run]) => run).slice(-KEPT_UNCHECKED);
+  keep('runs', {filter: state.runFilter, unchecked});
+  for (const fn of state.runListeners) fn();
+}
+
+function restoreRuns() {
+  const saved = restored('runs', {filter: '', unchecked: []},
+    (name, v) => name !== 'unchecked' || (Array.isArray(v) && v.every((r) => typeof r === 'string')));
+  state.runFilter = saved.filter;
+  for (const run of saved.unchecked) state.checked.set(run, false);
+}
 
 function renderRunList() {
   const list = document.getElementById('run-list');
@@ -109,7 +122,9 @@ function scheduleReloads() {
 async function main() {
   const env = await api('data/environment');
   if (env.window_title) document.title = env.window_title;
+  restoreRuns();
   const filter = document.getElementById('run-filter');
+  filter.value = state.runFilter;
   filter.addEventListener('input', () => { state.runFilter = filter.value; renderRunList(); notifyRuns(); });
   document.getElementById('runs-all').addEventListener('change', (e) => {
     const re = userRegex(state.runFilter);

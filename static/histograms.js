@@ -2,13 +2,15 @@
 // ridge (older steps further back and higher up), OVERLAY draws them on one axis. Buckets of all
 // steps are re-binned onto one shared grid so TF1's exponential buckets and TF2's uniform ones
 // look alike. The offset axis can be STEP, RELATIVE (hours) or WALL time.
-import {decodeFloats, el, radios} from './util.js';
+import {decodeFloats, el, keep, radios, restored} from './util.js';
 import {PLOT_CONFIG, axisValue, baseLayout, tint} from './plotting.js';
 import {cardFrame, mountRunTagCards} from './tagcards.js';
 
 const BINS = 40;
 const MAX_DRAWN = 100; // steps drawn per card; the server already thinned to <= 500
-const settings = {mode: 'offset', axis: 'step'};
+const AXES = ['step', 'relative', 'wall'];
+const settings = restored('histograms', {mode: 'offset', axis: 'step'},
+  (name, v) => (name === 'mode' ? ['offset', 'overlay'] : AXES).includes(v));
 
 export async function mount(container, ctx) {
   const frame = mountRunTagCards(container, ctx, {tagsRoute: 'data/plugin/histograms/tags', noun: 'histogram',
@@ -26,9 +28,9 @@ export async function mount(container, ctx) {
   const redraw = () => { for (const card of frame.cards()) if (card.data) draw(ctx, card.node.dataset.run, card.node.dataset.tag, card); };
   ctx.settings.append(
     el('h2', {text: 'Histogram mode'}), radios('histogram-mode', ['offset', 'overlay'], settings.mode,
-      (m) => { settings.mode = m; redraw(); }),
-    el('h2', {text: 'Offset time axis'}), radios('histogram-axis', ['step', 'relative', 'wall'], settings.axis,
-      (a) => { settings.axis = a; redraw(); }));
+      (m) => { settings.mode = m; keep('histograms', settings); redraw(); }),
+    el('h2', {text: 'Offset time axis'}), radios('histogram-axis', AXES, settings.axis,
+      (a) => { settings.axis = a; keep('histograms', settings); redraw(); }));
   await frame.refreshTags();
 }
 

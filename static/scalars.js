@@ -3,11 +3,16 @@
 // y scaling, a sortable tooltip
 // listing every visible run, CSV/JSON downloads, expandable cards, zoom kept across reloads.
 import {PLOT_CONFIG, axisValue, baseLayout} from './plotting.js';
-import {debounce, decodeFloats, el, formatDuration, formatNumber, groupTags, nearestIndex, radios,
-  userRegex} from './util.js';
+import {debounce, decodeFloats, el, formatDuration, formatNumber, groupTags, keep, nearestIndex, radios,
+  restored, userRegex} from './util.js';
 
 const POINTS = 1000;
-const settings = {smoothing: 0.6, xAxis: 'step', logY: false, ignoreOutliers: false, sort: 'descending', tagFilter: ''};
+const SORTS = ['descending', 'ascending', 'nearest', 'name'];
+const settings = restored('scalars',
+  {smoothing: 0.6, xAxis: 'step', logY: false, ignoreOutliers: false, sort: 'descending', tagFilter: ''},
+  (name, v) => ({smoothing: v >= 0 && v <= 0.999, xAxis: ['step', 'relative', 'wall'].includes(v),
+    sort: SORTS.includes(v)}[name] ?? true));
+const save = () => keep('scalars', settings);
 
 export async function mount(container, ctx) {
   let tagsByRun = {};
@@ -15,12 +20,12 @@ export async function mount(container, ctx) {
   const openGroups = new Set();
   const groupsEl = el('div', {class: 'groups'});
   const tagFilter = el('input', {class: 'filter tag-filter', type: 'search', placeholder: 'Filter tags (regex)',
-    'aria-label': 'Filter tags'});
+    'aria-label': 'Filter tags', value: settings.tagFilter});
   const empty = el('p', {class: 'empty-state', hidden: true});
   container.append(el('div', {class: 'toolbar'}, tagFilter), empty, groupsEl);
   buildSettings(ctx.settings, () => redrawAll(), () => refetchAll());
 
-  tagFilter.addEventListener('input', debounce(() => { settings.tagFilter = tagFilter.value; render(); }, 150));
+  tagFilter.addEventListener('input', debounce(() => { settings.tagFilter = tagFilter.value; save(); render(); }, 150));
 
   const observer = new IntersectionObserver((entries) => {
     for (const entry of entries) {
@@ -239,21 +244,22 @@ function buildSettings(root, redraw, refetch) {
   const set = (v) => {
     settings.smoothing = Math.min(0.999, Math.max(0, Number(v) || 0));
     slider.value = String(settings.smoothing); number.value = String(settings.smoothing);
+    save();
     apply();
   };
   slider.addEventListener('input', () => set(slider.value));
   number.addEventListener('change', () => set(number.value));
-  const log = el('input', {type: 'checkbox', class: 'log-y'});
-  log.addEventListener('change', () => { settings.logY = log.checked; redraw(); });
-  const outliers = el('input', {type: 'checkbox', class: 'ignore-outliers'});
-  outliers.addEventListener('change', () => { settings.ignoreOutliers = outliers.checked; redraw(); });
+  const log = el('input', {type: 'checkbox', class: 'log-y', checked: settings.logY});
+  log.addEventListener('change', () => { settings.logY = log.checked; save(); redraw(); });
+  const outliers = el('input', {type: 'checkbox', class: 'ignore-outliers', checked: settings.ignoreOutliers});
+  outliers.addEventListener('change', () => { settings.ignoreOutliers = outliers.checked; save(); redraw(); });
   const sort = el('select', {'aria-label': 'Tooltip sorting', class: 'tooltip-sort'},
-    ...['descending', 'ascending', 'nearest', 'name'].map((s) => el('option', {value: s, text: s})));
-  sort.addEventListener('change', () => { settings.sort = sort.value; });
+    ...SORTS.map((s) => el('option', {value: s, text: s, selected: s === settings.sort})));
+  sort.addEventListener('change', () => { settings.sort = sort.value; save(); });
   root.append(
     el('h2', {text: 'Smoothing'}), el('div', {class: 'row'}, slider, number),
     el('h2', {text: 'Horizontal axis'}),
-    radios('scalars-x', ['step', 'relative', 'wall'], settings.xAxis, (mode) => { settings.xAxis = mode; redraw(); }),
+    radios('scalars-x', ['step', 'relative', 'wall'], settings.xAxis, (mode) => { settings.xAxis = mode; save(); redraw(); }),
     el('label', {class: 'row'}, log, ' Log scale (y)'),
     el('label', {class: 'row'}, outliers, ' Ignore outliers in chart scaling'),
     el('h2', {text: 'Tooltip sorting'}), el('div', {class: 'row'}, sort));

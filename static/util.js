@@ -119,3 +119,24 @@ export function svg(tag, attrs = {}, ...children) {
   for (const child of children) if (child) node.append(child);
   return node;
 }
+
+/**
+ * Settings kept across page loads (localStorage, per host:port): each field of `defaults` takes the stored
+ * value when that has the default's type and passes `valid`, else the default. Storage may be off or full:
+ * then the defaults are used and nothing is kept.
+ */
+export function restored(key, defaults, valid = () => true) {
+  let saved = null;
+  try { saved = JSON.parse(localStorage.getItem(`board.${key}`)); } catch (e) { /* none or unreadable */ }
+  const out = {...defaults};
+  if (saved && typeof saved === 'object') {
+    for (const [name, value] of Object.entries(defaults)) {
+      if (typeof saved[name] === typeof value && valid(name, saved[name])) out[name] = saved[name];
+    }
+  }
+  return out;
+}
+
+export function keep(key, values) {
+  try { localStorage.setItem(`board.${key}`, JSON.stringify(values)); } catch (e) { /* storage off or full */ }
+}

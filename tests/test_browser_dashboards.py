@@ -62,6 +62,11 @@ def test_histograms_offset_and_overlay(page, xor_url):
     screenshot(page, "histograms_overlay_xor")
     page.check("input[name=histogram-axis][value=wall]")
     page.wait_for_timeout(300)
+    page.reload()  # the mode and the axis are kept across page loads
+    wait_plot(page, "xor_logs", "layer1/weights1")
+    assert page.is_checked("input[name=histogram-mode][value=overlay]")
+    assert page.is_checked("input[name=histogram-axis][value=wall]")
+    assert card_plot(page, "xor_logs", "layer1/weights1")["mode"] == "overlay"
     assert not page.console_errors and not page.dialogs
 
 

@@ -142,3 +142,28 @@ def test_ignore_outliers_scales_to_each_runs_bulk_and_keeps_spikes_by_default(pa
             return gd._fullLayout.yaxis.range[1] >= 1e6;
         }""", timeout=10000)
         assert page.console_errors == []
+
+
+def test_settings_and_run_selection_survive_a_page_reload(page, xor_url):
+    page.goto(xor_url)
+    page.wait_for_selector(".run-list label")
+    wait_for_traces(page, "cost/cost", 4)
+    page.fill(".smoothing-number", "0.9")
+    page.dispatch_event(".smoothing-number", "change")
+    page.check(".log-y")
+    page.check("input[name='scalars-x'][value='relative']")
+    page.select_option(".tooltip-sort", "name")
+    page.uncheck("input[data-run='xor_logs_r0_01']")
+    wait_for_traces(page, "cost/cost", 2)
+    page.reload()
+    page.wait_for_selector(".run-list label")
+    wait_for_traces(page, "cost/cost", 2)  # still one run: raw + smoothed
+    assert page.input_value(".smoothing-number") == "0.9"
+    assert page.is_checked(".log-y") and not page.is_checked(".ignore-outliers")
+    assert page.is_checked("input[name='scalars-x'][value='relative']")
+    assert page.input_value(".tooltip-sort") == "name"
+    assert not page.is_checked("input[data-run='xor_logs_r0_01']") and page.is_checked("input[data-run='xor_logs']")
+    assert {t["run"] for t in plot_data(page, "cost/cost")} == {"xor_logs"}
+    assert page.evaluate("""() => document.querySelector('.card[data-tag="cost/cost"] .js-plotly-plot')
+        ._fullLayout.yaxis.type""") == "log"
+    assert page.console_errors == []
