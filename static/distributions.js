@@ -2,12 +2,11 @@
 // at 9 percentiles of a normal distribution's basis points, drawn over steps as nested bands:
 // min–max, ±1.5σ, ±1σ, ±0.5σ, and the median as a line.
 import {decodeFloats, el, keep, radios, restored} from './util.js';
-import {PLOT_CONFIG, axisValue, baseLayout, withAlpha} from './plotting.js';
+import {AXIS_MODES, PLOT_CONFIG, axisValue, baseLayout, withAlpha} from './plotting.js';
 import {cardFrame, mountRunTagCards} from './tagcards.js';
 
 const BANDS = [[0, 8, 0.18], [1, 7, 0.3], [2, 6, 0.45], [3, 5, 0.6]]; // lower index, upper index, opacity
-const AXES = ['step', 'relative', 'wall'];
-const settings = restored('distributions', {axis: 'step'}, (name, v) => AXES.includes(v));
+const settings = restored('distributions', {axis: 'step'}, (name, v) => AXIS_MODES.includes(v));
 
 export async function mount(container, ctx) {
   const frame = mountRunTagCards(container, ctx, {tagsRoute: 'data/plugin/distributions/tags', noun: 'distribution',
@@ -23,7 +22,7 @@ export async function mount(container, ctx) {
     }});
   const redraw = () => { for (const card of frame.cards()) if (card.data) draw(ctx, card.node.dataset.run, card.node.dataset.tag, card); };
   ctx.settings.append(el('h2', {text: 'Horizontal axis'}),
-    radios('distribution-axis', AXES, settings.axis,
+    radios('distribution-axis', AXIS_MODES, settings.axis,
       (a) => { settings.axis = a; keep('distributions', settings); redraw(); }));
   await frame.refreshTags();
 }

@@ -3,14 +3,13 @@
 // steps are re-binned onto one shared grid so TF1's exponential buckets and TF2's uniform ones
 // look alike. The offset axis can be STEP, RELATIVE (hours) or WALL time.
 import {decodeFloats, el, keep, radios, restored} from './util.js';
-import {PLOT_CONFIG, axisValue, baseLayout, tint} from './plotting.js';
+import {AXIS_MODES, PLOT_CONFIG, axisValue, baseLayout, tint} from './plotting.js';
 import {cardFrame, mountRunTagCards} from './tagcards.js';
 
 const BINS = 40;
 const MAX_DRAWN = 100; // steps drawn per card; the server already thinned to <= 500
-const AXES = ['step', 'relative', 'wall'];
 const settings = restored('histograms', {mode: 'offset', axis: 'step'},
-  (name, v) => (name === 'mode' ? ['offset', 'overlay'] : AXES).includes(v));
+  (name, v) => (name === 'mode' ? ['offset', 'overlay'] : AXIS_MODES).includes(v));
 
 export async function mount(container, ctx) {
   const frame = mountRunTagCards(container, ctx, {tagsRoute: 'data/plugin/histograms/tags', noun: 'histogram',
@@ -29,7 +28,7 @@ export async function mount(container, ctx) {
   ctx.settings.append(
     el('h2', {text: 'Histogram mode'}), radios('histogram-mode', ['offset', 'overlay'], settings.mode,
       (m) => { settings.mode = m; keep('histograms', settings); redraw(); }),
-    el('h2', {text: 'Offset time axis'}), radios('histogram-axis', AXES, settings.axis,
+    el('h2', {text: 'Offset time axis'}), radios('histogram-axis', AXIS_MODES, settings.axis,
       (a) => { settings.axis = a; keep('histograms', settings); redraw(); }));
   await frame.refreshTags();
 }

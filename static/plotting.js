@@ -1,5 +1,7 @@
 // Plotly settings and helpers shared by the chart dashboards (scalars, histograms, distributions).
 
+export const AXIS_MODES = ['step', 'relative', 'wall'];
+
 /** The x (or offset) value of a point by axis mode: step, hours since the run's start, or a Date. */
 export function axisValue(mode, ctx, run, step, wall, firstWall) {
   if (mode === 'step') return step;

@@ -1,8 +1,8 @@
 // Scalars dashboard: tag cards grouped by name scope, smoothing computed server-side on the full
 // series, extreme-keeping downsampling, STEP / RELATIVE / WALL axes, log scale, optional outlier-free
-// y scaling, a sortable tooltip
-// listing every visible run, CSV/JSON downloads, expandable cards, zoom kept across reloads.
-import {PLOT_CONFIG, axisValue, baseLayout} from './plotting.js';
+// y scaling, a sortable tooltip listing every visible run, CSV/JSON downloads, expandable cards, zoom
+// kept across reloads, settings kept across page loads.
+import {AXIS_MODES, PLOT_CONFIG, axisValue, baseLayout} from './plotting.js';
 import {debounce, decodeFloats, el, formatDuration, formatNumber, groupTags, keep, nearestIndex, radios,
   restored, userRegex} from './util.js';
 
@@ -10,7 +10,7 @@ const POINTS = 1000;
 const SORTS = ['descending', 'ascending', 'nearest', 'name'];
 const settings = restored('scalars',
   {smoothing: 0.6, xAxis: 'step', logY: false, ignoreOutliers: false, sort: 'descending', tagFilter: ''},
-  (name, v) => ({smoothing: v >= 0 && v <= 0.999, xAxis: ['step', 'relative', 'wall'].includes(v),
+  (name, v) => ({smoothing: v >= 0 && v <= 0.999, xAxis: AXIS_MODES.includes(v),
     sort: SORTS.includes(v)}[name] ?? true));
 const save = () => keep('scalars', settings);
 
@@ -25,7 +25,11 @@ export async function mount(container, ctx) {
   container.append(el('div', {class: 'toolbar'}, tagFilter), empty, groupsEl);
   buildSettings(ctx.settings, () => redrawAll(), () => refetchAll());
 
-  tagFilter.addEventListener('input', debounce(() => { settings.tagFilter = tagFilter.value; save(); render(); }, 150));
+  tagFilter.addEventListener('input', debounce(() => {
+    settings.tagFilter = tagFilter.value;
+    save();
+    render();
+  }, 150));
 
   const observer = new IntersectionObserver((entries) => {
     for (const entry of entries) {
@@ -259,7 +263,8 @@ function buildSettings(root, redraw, refetch) {
   root.append(
     el('h2', {text: 'Smoothing'}), el('div', {class: 'row'}, slider, number),
     el('h2', {text: 'Horizontal axis'}),
-    radios('scalars-x', ['step', 'relative', 'wall'], settings.xAxis, (mode) => { settings.xAxis = mode; save(); redraw(); }),
+    radios('scalars-x', AXIS_MODES, settings.xAxis,
+      (mode) => { settings.xAxis = mode; save(); redraw(); }),
     el('label', {class: 'row'}, log, ' Log scale (y)'),
     el('label', {class: 'row'}, outliers, ' Ignore outliers in chart scaling'),
     el('h2', {text: 'Tooltip sorting'}), el('div', {class: 'row'}, sort));
