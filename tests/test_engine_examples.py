@@ -146,3 +146,21 @@ def test_mnist_batchnorm_lab_trains_moves_the_moving_stats_and_logs_bn_variables
     assert {"batch_normalization/gamma", "batch_normalization/beta", "batch_normalization/moving_mean",
             "batch_normalization_2/moving_variance", "batch_normalization/gamma/Adam"} <= variables
     assert "batch_normalization/moving_mean/Adam" not in variables  # not trainable
+
+
+def test_rnn_hello_lab_learns_ihello_and_logs_loss_and_graph(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from summaries.proto import GraphDef
+    p = subprocess.run([sys.executable, str(EXAMPLES / "lab_rnn_hello.py"), "--steps", "50", "--logdir", "rnn"],
+                       cwd=tmp_path, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                       text=True)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert re.findall(r"Prediction str:\s+(\w+)", p.stdout)[-1] == "ihello"
+    ea = EventAccumulator(str(tmp_path / "rnn"), size_guidance={"scalars": 0})
+    ea.Reload()
+    loss = [e.value for e in ea.Scalars("loss")]
+    assert [e.step for e in ea.Scalars("loss")] == list(range(50))
+    assert loss[-1] < 0.1 < loss[0], loss
+    variables = {n.name for n in GraphDef.FromString(ea.Graph().SerializeToString()).node if n.op == "VariableV2"}
+    assert {"rnn/basic_lstm_cell/kernel", "rnn/basic_lstm_cell/bias", "fully_connected/weights",
+            "fully_connected/biases"} <= variables

@@ -358,3 +358,28 @@ def test_tensor_summary_carries_the_value():
         got, got_words = sess.run([s, words], feed_dict={x: value})
     np.testing.assert_array_equal(tensor_to_numpy(Summary.FromString(got).value[0].tensor), value)
     assert tensor_to_numpy(Summary.FromString(got_words).value[0].tensor).tolist() == [b"a", b"b"]
+
+
+@pytest.mark.parametrize("key", [(slice(None), -1), (slice(None), slice(None, 2)), (Ellipsis, 1),
+                                 (slice(1, None),), (0, slice(None, None, 2)), (slice(None), None, -1),
+                                 (slice(-3, None), 0)])
+def test_slice_static_shape_never_contradicts_the_run(key):
+    """Where `x[key]` claims a static size it is the size every run gets, whatever the unknown dims are;
+    `x[:, -1]` of [?, 4, 3] must know its last axis (layers after an RNN need it)."""
+    tf.reset_default_graph()
+    x = tf.placeholder(tf.float32, [None, 4, None])
+    y = x[key]
+    with tf.Session() as sess:
+        for batch, depth in ((0, 1), (1, 2), (2, 3), (7, 5)):
+            value = np.zeros((batch, 4, depth), np.float32)
+            try:
+                value[key]
+            except IndexError:  # an index past a small run's end: an error there too, not a shape
+                with pytest.raises(tf.errors.InvalidArgumentError):
+                    sess.run(y, {x: value})
+                continue
+            got = sess.run(y, {x: value}).shape
+            static = y.shape.as_list()
+            assert len(static) == len(got) and all(s is None or s == g for s, g in zip(static, got)), (key, static, got)
+    known = tf.placeholder(tf.float32, [None, 4, 3])[:, -1]
+    assert known.shape.as_list() == [None, 3]

@@ -31,6 +31,7 @@ from summaries.engine.math_ops import (abs, add, add_n, arg_max, arg_min, argmax
 from summaries.engine import conv_ops as _conv
 from summaries.engine import layers as _layers
 from summaries.engine import nn_ops as _nn
+from summaries.engine import rnn as _rnn
 from summaries.engine import train as _train
 from summaries.engine.session import (ConfigProto, GPUOptions, InteractiveSession, RunMetadata,  # noqa: F401
                                       RunOptions, Session, get_default_session)
@@ -114,7 +115,12 @@ nn = types.SimpleNamespace(
     l2_loss=_nn.l2_loss, bias_add=_nn.bias_add, moments=_nn.moments, embedding_lookup=gather,
     batch_normalization=_nn.batch_normalization,
     conv2d=_conv.conv2d, max_pool=_conv.max_pool, max_pool2d=_conv.max_pool2d, avg_pool=_conv.avg_pool,
-    xw_plus_b=lambda x, w, b, name=None: add(matmul(x, w), b, name=name or "xw_plus_b"))
+    xw_plus_b=lambda x, w, b, name=None: add(matmul(x, w), b, name=name or "xw_plus_b"),
+    dynamic_rnn=_rnn.dynamic_rnn, static_rnn=_rnn.static_rnn,
+    rnn_cell=types.SimpleNamespace(
+        RNNCell=_rnn.RNNCell, BasicRNNCell=_rnn.BasicRNNCell, BasicLSTMCell=_rnn.BasicLSTMCell,
+        LSTMCell=_rnn.LSTMCell, GRUCell=_rnn.GRUCell, MultiRNNCell=_rnn.MultiRNNCell,
+        DropoutWrapper=_rnn.DropoutWrapper, LSTMStateTuple=_rnn.LSTMStateTuple))
 layers = types.SimpleNamespace(
     dense=_layers.dense, conv2d=_layers.conv2d, max_pooling2d=_layers.max_pooling2d,
     average_pooling2d=_layers.average_pooling2d, dropout=_layers.dropout, flatten=_layers.flatten,
@@ -162,9 +168,12 @@ initializers = types.SimpleNamespace(
     global_variables=global_variables_initializer, variables=variables_initializer,
     local_variables=local_variables_initializer)
 
-contrib = types.SimpleNamespace(layers=types.SimpleNamespace(
-    xavier_initializer=xavier_initializer, variance_scaling_initializer=variance_scaling_initializer,
-    xavier_initializer_conv2d=xavier_initializer))
+contrib = types.SimpleNamespace(
+    layers=types.SimpleNamespace(
+        xavier_initializer=xavier_initializer, variance_scaling_initializer=variance_scaling_initializer,
+        xavier_initializer_conv2d=xavier_initializer, fully_connected=_layers.fully_connected),
+    rnn=types.SimpleNamespace(**vars(nn.rnn_cell), static_rnn=_rnn.static_rnn),
+    seq2seq=types.SimpleNamespace(sequence_loss=_nn.sequence_loss))
 
 random = types.SimpleNamespace(normal=random_normal, uniform=random_uniform, truncated_normal=truncated_normal,
                                set_random_seed=set_random_seed, set_seed=set_random_seed, shuffle=random_shuffle)

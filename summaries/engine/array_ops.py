@@ -387,13 +387,24 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
 
 
 # ---- slicing ---------------------------------------------------------------------------------------
+_PROBES = (0, 1, 1009, 1013)  # sizes tried for an unknown dimension (small ones catch `x[:k]`)
+
+
 def _slice_shape(dims, key):
-    try:
-        probe = np.empty([1 if d is None else d for d in dims], dtype=np.int8)[key]
-        return [None if (i < len(dims) and dims[i] is None) else s for i, s in enumerate(probe.shape)] \
-            if None not in dims else None
-    except Exception:
+    """The static shape of `x[key]`: numpy slices zero-stride stand-ins (no memory) of x's shape, each
+    unknown dimension set to several sizes; an output axis is known when every stand-in agrees on it
+    (so `x[:, -1]` of [?, T, H] is [?, H], while `x[:3]` of an unknown dimension stays unknown)."""
+    shapes = set()
+    for size in _PROBES:
+        probe = np.lib.stride_tricks.as_strided(np.empty(1, np.int8), [size if d is None else d for d in dims],
+                                                [0] * len(dims))
+        try:
+            shapes.add(probe[key].shape)
+        except (IndexError, TypeError, ValueError):
+            continue  # e.g. an index past a small stand-in
+    if not shapes or len({len(s) for s in shapes}) != 1:
         return None
+    return [axis[0] if len(set(axis)) == 1 else None for axis in zip(*shapes)]
 
 
 def getitem(tensor, key) -> Tensor:

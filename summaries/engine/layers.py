@@ -13,13 +13,13 @@ import numpy as np
 
 from summaries.engine import conv_ops, nn_ops
 from summaries.engine import dtypes as dt
-from summaries.engine.array_ops import cast, expand_dims, identity, reshape, shape, size, stack
+from summaries.engine.array_ops import cast, concat, expand_dims, identity, reshape, shape, size, stack
 from summaries.engine.control_flow import cond
 from summaries.engine.graph import (GraphKeys, Tensor, convert_to_tensor, get_default_graph, is_tensor_like,
                                     name_scope, static_value)
 from summaries.engine.math_ops import maximum, matmul, multiply, subtract, truediv
-from summaries.engine.variables import (Initializer, assign_sub, get_variable, ones_initializer, variable_scope,
-                                        zeros_initializer)
+from summaries.engine.variables import (Initializer, assign_sub, get_variable, glorot_uniform_initializer,
+                                        ones_initializer, variable_scope, zeros_initializer)
 
 _ZEROS = zeros_initializer()
 _ONES = ones_initializer()
@@ -248,3 +248,34 @@ def batch_normalization(inputs, axis=-1, momentum: float = 0.99, epsilon: float 
         g.add_to_collection(GraphKeys.UPDATE_OPS, _moving_average(moving_mean, mean, decay))
         g.add_to_collection(GraphKeys.UPDATE_OPS, _moving_average(moving_var, stat_var, decay))
         return out
+
+
+def fully_connected(inputs, num_outputs: int, activation_fn=nn_ops.relu, normalizer_fn=None,
+                    normalizer_params=None, weights_initializer: Initializer | None = None,
+                    weights_regularizer=None, biases_initializer: Initializer | None = zeros_initializer(),
+                    biases_regularizer=None, reuse=None, variables_collections=None, outputs_collections=None,
+                    trainable: bool = True, scope=None) -> Tensor:
+    """`tf.contrib.layers.fully_connected`: `fully_connected/weights` and `/biases`, relu by default (as
+    in TF1); inputs of rank > 2 are mapped over their last axis."""
+    x = convert_to_tensor(inputs)
+    dims = x.shape.as_list() if x.shape.ndims is not None else None
+    if dims is None or len(dims) < 2 or dims[-1] is None:
+        raise ValueError(f"fully_connected: inputs must have rank >= 2 and a known last dimension, got {x.shape}")
+    n = int(num_outputs)
+    ctx = variable_scope(scope, reuse=reuse) if scope is not None else \
+        variable_scope(None, default_name="fully_connected", reuse=reuse)
+    with ctx:
+        w = get_variable("weights", [dims[-1], n], x.dtype, weights_initializer or glorot_uniform_initializer(),
+                         trainable=trainable)
+        flat = x if len(dims) == 2 else reshape(x, [-1, dims[-1]])
+        y = matmul(flat, w)
+        if normalizer_fn is not None:
+            y = normalizer_fn(y, **(normalizer_params or {}))
+        elif biases_initializer is not None:
+            y = nn_ops.bias_add(y, get_variable("biases", [n], x.dtype, biases_initializer, trainable=trainable))
+        if activation_fn is not None:
+            y = activation_fn(y)
+        if len(dims) > 2:
+            lead = dims[:-1]
+            y = reshape(y, lead + [n] if None not in lead else concat([shape(x)[:-1], [n]], 0))
+        return y

@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 
 from summaries.engine import dtypes as dt
-from summaries.engine.array_ops import get_seed, stop_gradient
-from summaries.engine.graph import (GraphKeys, convert_to_tensor, get_default_graph, make_op, name_scope,
+from summaries.engine.array_ops import get_seed, reshape, shape, stop_gradient
+from summaries.engine.graph import (GraphKeys, Tensor, convert_to_tensor, get_default_graph, make_op, name_scope,
                                     register_gradient, simple_op)
 from summaries.engine.math_ops import (_unary, add, multiply, negative, reduce_mean, reduce_sum, rsqrt,
-                                       square, squared_difference, subtract, sum_to)
+                                       square, squared_difference, subtract, sum_to, truediv)
 
 
 def _grad_op(op_type, inputs, kernel, like):
@@ -372,6 +372,31 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
         else:
             shift = multiply(negative(mean, name="Neg"), inv, name="mul_2")
         return add(y, shift, name="add_1")
+
+
+def sequence_loss(logits, targets, weights, average_across_timesteps: bool = True,
+                  average_across_batch: bool = True, softmax_loss_function=None, name: str | None = None) -> Tensor:
+    """`tf.contrib.seq2seq.sequence_loss`: weighted sparse softmax cross entropy of [batch, time, classes]
+    logits, averaged (sum / (sum of weights + 1e-12)) over the axes asked for."""
+    with name_scope(name or "sequence_loss"):
+        lg, tg, wt = convert_to_tensor(logits), convert_to_tensor(targets), convert_to_tensor(weights)
+        if lg.shape.ndims != 3:
+            raise ValueError("Logits must be a [batch_size x sequence_length x logits] tensor")
+        if tg.shape.ndims != 2 or wt.shape.ndims != 2:
+            raise ValueError("Targets and weights must be [batch_size x sequence_length] tensors")
+        num_classes = lg.shape.as_list()[2]
+        loss_fn = softmax_loss_function or sparse_softmax_cross_entropy_with_logits
+        ce = loss_fn(labels=reshape(tg, [-1]), logits=reshape(lg, [-1, num_classes]))
+        ce = multiply(ce, reshape(wt, [-1]))
+        if average_across_timesteps and average_across_batch:
+            return truediv(reduce_sum(ce), add(reduce_sum(wt), 1e-12))
+        bt = lg.shape.as_list()[:2]
+        ce = reshape(ce, bt if None not in bt else shape(lg)[:2])
+        if average_across_timesteps:
+            return truediv(reduce_sum(ce, axis=[1]), add(reduce_sum(wt, axis=[1]), 1e-12))
+        if average_across_batch:
+            return truediv(reduce_sum(ce, axis=[0]), add(reduce_sum(wt, axis=[0]), 1e-12))
+        return ce
 
 
 square, reduce_sum, dt  # re-exported names used by api.nn

@@ -1,0 +1,316 @@
+"""TF1's RNN API (`tf.nn.rnn_cell`, `tf.contrib.rnn`, `dynamic_rnn`, `static_rnn`) on the engine's own ops.
+
+Cells create their variables on their first call, inside a default-named variable scope taken from the
+enclosing one, exactly where TF1's layer-based cells put them (`rnn/basic_lstm_cell/kernel`,
+`rnn/multi_rnn_cell/cell_0/gru_cell/gates/bias`, ...), and reuse them on every later call. The engine has
+no while_loop, so `dynamic_rnn` unrolls over the time axis, which must therefore be known statically.
+Gradients need nothing new: everything is built from differentiable ops (matmul, slicing, sigmoid, ...).
+"""
+from __future__ import annotations
+
+import collections
+
+from summaries.engine import dtypes as dt
+from summaries.engine import nn_ops
+from summaries.engine.array_ops import cast, concat, expand_dims, identity, shape, stack, unstack, zeros
+from summaries.engine.graph import Tensor, convert_to_tensor, name_scope
+from summaries.engine.math_ops import add, clip_by_value, less, matmul, multiply, subtract
+from summaries.engine.variables import (Initializer, constant_initializer, get_variable, variable_scope,
+                                        zeros_initializer)
+
+
+class LSTMStateTuple(collections.namedtuple("LSTMStateTuple", ("c", "h"))):
+    """An LSTM's state: `c` (the memory cell) and `h` (the output), in TF1's order."""
+    __slots__ = ()
+
+    @property
+    def dtype(self):
+        return self.c.dtype
+
+
+def _flatten(state) -> list:
+    return [t for s in state for t in _flatten(s)] if isinstance(state, tuple) else [state]
+
+
+def _pack_like(structure, flat: list):
+    """Rebuild `structure` (nested tuples/LSTMStateTuples) from `flat`, consumed in `_flatten` order."""
+    if not isinstance(structure, tuple):
+        return flat.pop(0)
+    items = [_pack_like(s, flat) for s in structure]
+    return type(structure)(*items) if isinstance(structure, LSTMStateTuple) else tuple(items)
+
+
+def _activation(fn):
+    return nn_ops.tanh if fn is None else fn
+
+
+class RNNCell:
+    """Base of the cells: scope capture on the first call, `zero_state`, sizes. Subclasses define `_build`
+    (create variables for an input depth) and `_step` (one time step)."""
+    _base_name = "rnn_cell"
+
+    def __init__(self, reuse=None, name: str | None = None):
+        self._reuse, self._name, self._scope = reuse, name, None
+
+    @property
+    def state_size(self):
+        raise NotImplementedError
+
+    @property
+    def output_size(self) -> int:
+        raise NotImplementedError
+
+    def zero_state(self, batch_size, dtype):
+        """Zeros shaped like the state, `[batch_size, n]` per tensor; batch_size may be a scalar tensor."""
+        def z(n):
+            if isinstance(batch_size, Tensor):
+                t = zeros(stack([batch_size, n]), dtype)
+                t.set_shape([None, n])
+                return t
+            return zeros([int(batch_size), n], dtype)
+        with name_scope(type(self).__name__ + "ZeroState"):
+            return _pack_like(self.state_size, [z(n) for n in _flatten(self.state_size)])
+
+    def __call__(self, inputs, state, scope=None):
+        x = convert_to_tensor(inputs)
+        if self._scope is None:
+            depth = x.shape.as_list()[-1] if x.shape.ndims is not None else None
+            if depth is None:
+                raise ValueError(f"Expected inputs.shape[-1] to be known, saw shape: {x.shape}")
+            name = self._name or self._base_name
+            if scope is not None or self._reuse:
+                ctx = variable_scope(scope if scope is not None else name, reuse=self._reuse)
+            else:
+                ctx = variable_scope(None, default_name=name)
+            with ctx as vs:
+                self._scope = vs
+                self._build(int(depth), x.dtype)
+                return self._step(x, state)
+        with variable_scope(self._scope, reuse=True):
+            return self._step(x, state)
+
+    def _build(self, depth: int, dtype) -> None:
+        raise NotImplementedError
+
+    def _step(self, x: Tensor, state):
+        raise NotImplementedError
+
+
+def _linear(args: list, kernel, bias) -> Tensor:
+    """`concat(args, 1) @ kernel + bias`, the affine map every TF1 cell applies to [inputs, state]."""
+    return nn_ops.bias_add(matmul(concat(args, 1), kernel), bias)
+
+
+class BasicRNNCell(RNNCell):
+    """`h' = activation([x, h] @ kernel + bias)`; output and state are both h'."""
+    _base_name = "basic_rnn_cell"
+
+    def __init__(self, num_units: int, activation=None, reuse=None, name: str | None = None, dtype=None):
+        super().__init__(reuse, name)
+        self._units, self._act = int(num_units), _activation(activation)
+
+    state_size = output_size = property(lambda self: self._units)
+
+    def _build(self, depth, dtype):
+        self._kernel = get_variable("kernel", [depth + self._units, self._units], dtype)
+        self._bias = get_variable("bias", [self._units], dtype, zeros_initializer())
+
+    def _step(self, x, state):
+        h = self._act(_linear([x, state], self._kernel, self._bias))
+        return h, h
+
+
+class BasicLSTMCell(RNNCell):
+    """TF1's LSTM without peepholes: gates i, j, f, o from one matmul, forget_bias added to f."""
+    _base_name = "basic_lstm_cell"
+
+    def __init__(self, num_units: int, forget_bias: float = 1.0, state_is_tuple: bool = True, activation=None,
+                 reuse=None, name: str | None = None, dtype=None):
+        super().__init__(reuse, name)
+        self._units, self._forget_bias = int(num_units), float(forget_bias)
+        self._tuple, self._act = state_is_tuple, _activation(activation)
+        self._initializer: Initializer | None = None
+        self._cell_clip = None
+
+    @property
+    def state_size(self):
+        return LSTMStateTuple(self._units, self._units) if self._tuple else 2 * self._units
+
+    output_size = property(lambda self: self._units)
+
+    def _build(self, depth, dtype):
+        self._kernel = get_variable("kernel", [depth + self._units, 4 * self._units], dtype, self._initializer)
+        self._bias = get_variable("bias", [4 * self._units], dtype, zeros_initializer())
+
+    def _step(self, x, state):
+        n = self._units
+        c, h = state if self._tuple else (state[:, :n], state[:, n:])
+        z = _linear([x, h], self._kernel, self._bias)
+        i, j, f, o = z[:, :n], z[:, n:2 * n], z[:, 2 * n:3 * n], z[:, 3 * n:]
+        new_c = add(multiply(c, nn_ops.sigmoid(add(f, self._forget_bias))),
+                    multiply(nn_ops.sigmoid(i), self._act(j)))
+        if self._cell_clip is not None:
+            new_c = clip_by_value(new_c, -self._cell_clip, self._cell_clip)
+        new_h = multiply(self._act(new_c), nn_ops.sigmoid(o))
+        return new_h, (LSTMStateTuple(new_c, new_h) if self._tuple else concat([new_c, new_h], 1))
+
+
+class LSTMCell(BasicLSTMCell):
+    """TF1's `LSTMCell` for its common arguments (initializer, forget_bias, cell_clip); same gate math and
+    variable names (`lstm_cell/kernel`, `lstm_cell/bias`) as BasicLSTMCell."""
+    _base_name = "lstm_cell"
+
+    def __init__(self, num_units: int, use_peepholes: bool = False, cell_clip: float | None = None,
+                 initializer: Initializer | None = None, num_proj: int | None = None, proj_clip=None,
+                 num_unit_shards=None, num_proj_shards=None, forget_bias: float = 1.0, state_is_tuple: bool = True,
+                 activation=None, reuse=None, name: str | None = None, dtype=None):
+        if use_peepholes or num_proj is not None:
+            raise NotImplementedError("LSTMCell: use_peepholes and num_proj are not supported by this engine; "
+                                      "use LSTMCell(num_units) without them")
+        super().__init__(num_units, forget_bias, state_is_tuple, activation, reuse, name)
+        self._initializer = initializer
+        self._cell_clip = None if cell_clip is None else float(cell_clip)
+
+
+class GRUCell(RNNCell):
+    """TF1's GRU: `gates` (r, u; bias initialised to 1) and `candidate` sub-scopes; h' = u*h + (1-u)*c."""
+    _base_name = "gru_cell"
+
+    def __init__(self, num_units: int, activation=None, reuse=None, kernel_initializer: Initializer | None = None,
+                 bias_initializer: Initializer | None = None, name: str | None = None, dtype=None):
+        super().__init__(reuse, name)
+        self._units, self._act = int(num_units), _activation(activation)
+        self._kinit, self._binit = kernel_initializer, bias_initializer
+
+    state_size = output_size = property(lambda self: self._units)
+
+    def _build(self, depth, dtype):
+        n = self._units
+        with variable_scope("gates"):
+            self._gk = get_variable("kernel", [depth + n, 2 * n], dtype, self._kinit)
+            self._gb = get_variable("bias", [2 * n], dtype, self._binit or constant_initializer(1.0))
+        with variable_scope("candidate"):
+            self._ck = get_variable("kernel", [depth + n, n], dtype, self._kinit)
+            self._cb = get_variable("bias", [n], dtype, self._binit or zeros_initializer())
+
+    def _step(self, x, state):
+        n = self._units
+        gates = nn_ops.sigmoid(_linear([x, state], self._gk, self._gb))
+        r, u = gates[:, :n], gates[:, n:]
+        c = self._act(_linear([x, multiply(r, state)], self._ck, self._cb))
+        new_h = add(multiply(u, state), multiply(subtract(1.0, u), c))
+        return new_h, new_h
+
+
+class MultiRNNCell(RNNCell):
+    """Stacked cells: cell i runs in scope `multi_rnn_cell/cell_i` on the previous cell's output."""
+    _base_name = "multi_rnn_cell"
+
+    def __init__(self, cells, state_is_tuple: bool = True):
+        super().__init__()
+        if not cells:
+            raise ValueError("Must specify at least one cell for MultiRNNCell.")
+        if not state_is_tuple:
+            raise NotImplementedError("MultiRNNCell: only state_is_tuple=True is supported by this engine")
+        self._cells = list(cells)
+
+    state_size = property(lambda self: tuple(c.state_size for c in self._cells))
+    output_size = property(lambda self: self._cells[-1].output_size)
+
+    def _build(self, depth, dtype):
+        """Each sub-cell creates its own variables on its first call."""
+
+    def _step(self, x, state):
+        new_states = []
+        for i, cell in enumerate(self._cells):
+            with variable_scope(f"cell_{i}"):
+                x, s = cell(x, state[i])
+            new_states.append(s)
+        return x, tuple(new_states)
+
+
+class DropoutWrapper(RNNCell):
+    """Dropout on a cell's inputs and outputs (keep probabilities may be tensors, e.g. a placeholder fed
+    1.0 at test time). It adds no variable scope: the wrapped cell's variables keep their TF1 names."""
+
+    def __init__(self, cell: RNNCell, input_keep_prob=1.0, output_keep_prob=1.0, state_keep_prob=1.0,
+                 seed=None, **_ignored):
+        if not (isinstance(state_keep_prob, (int, float)) and state_keep_prob == 1.0):
+            raise NotImplementedError("DropoutWrapper: state_keep_prob is not supported by this engine")
+        super().__init__()
+        self._cell, self._in, self._out, self._seed = cell, input_keep_prob, output_keep_prob, seed
+
+    state_size = property(lambda self: self._cell.state_size)
+    output_size = property(lambda self: self._cell.output_size)
+
+    def zero_state(self, batch_size, dtype):
+        return self._cell.zero_state(batch_size, dtype)
+
+    def _drop(self, x, keep):
+        if isinstance(keep, (int, float)) and keep == 1.0:
+            return x
+        return nn_ops.dropout(x, keep_prob=keep, seed=self._seed)
+
+    def __call__(self, inputs, state, scope=None):
+        output, new_state = self._cell(self._drop(convert_to_tensor(inputs), self._in), state, scope)
+        return self._drop(output, self._out), new_state
+
+
+def _masked(step: int, seq_len: Tensor | None, output, new_state, old_state):
+    """TF1's copy-through: past an example's length its output is zero and its state stays as it was."""
+    if seq_len is None:
+        return output, new_state
+    with name_scope("mask"):
+        keep = expand_dims(cast(less(step, seq_len), output.dtype), 1)
+        out = multiply(output, keep)
+        flat = [add(multiply(n, keep), multiply(o, subtract(1.0, keep)))
+                for n, o in zip(_flatten(new_state), _flatten(old_state))]
+    return out, _pack_like(new_state, flat)
+
+
+def _unroll(cell: RNNCell, steps: list, batch, initial_state, dtype, sequence_length):
+    if initial_state is not None:
+        state = initial_state
+    elif dtype is None:
+        raise ValueError("If there is no initial_state, you must give a dtype.")
+    else:
+        state = cell.zero_state(batch, dtype)
+    seq_len = None
+    if sequence_length is not None:
+        seq_len = identity(cast(sequence_length, dt.int32), name="sequence_length")
+    outputs = []
+    for t, x in enumerate(steps):
+        out, new_state = cell(x, state)
+        out, state = _masked(t, seq_len, out, new_state, state)
+        outputs.append(out)
+    return outputs, state
+
+
+def _batch_size(x: Tensor, axis: int):
+    d = x.shape.as_list()[axis]
+    return d if d is not None else shape(x)[axis]
+
+
+def dynamic_rnn(cell: RNNCell, inputs, sequence_length=None, initial_state=None, dtype=None,
+                parallel_iterations=None, swap_memory=False, time_major: bool = False, scope=None):
+    """Run `cell` over [batch, time, depth] inputs ([time, batch, depth] if time_major); returns
+    (outputs with the same major axes, final_state). The time axis must be static: it is unrolled."""
+    x = convert_to_tensor(inputs)
+    dims = x.shape.as_list() if x.shape.ndims is not None else None
+    t_axis = 0 if time_major else 1
+    if dims is None or len(dims) < 3 or dims[t_axis] is None:
+        raise ValueError(f"dynamic_rnn: this engine unrolls the time axis, so the time dimension of inputs "
+                         f"'{x.name}' must be known statically; got shape {x.shape}")
+    with variable_scope(scope or "rnn"):
+        steps = unstack(x, dims[t_axis], axis=t_axis)
+        outputs, state = _unroll(cell, steps, _batch_size(x, 1 - t_axis), initial_state, dtype, sequence_length)
+        return stack(outputs, axis=t_axis), state
+
+
+def static_rnn(cell: RNNCell, inputs, initial_state=None, dtype=None, sequence_length=None, scope=None):
+    """Run `cell` over a Python list of [batch, depth] inputs; returns (list of outputs, final_state)."""
+    steps = [convert_to_tensor(v) for v in inputs]
+    if not steps:
+        raise ValueError("inputs must not be empty")
+    with variable_scope(scope or "rnn"):
+        return _unroll(cell, steps, _batch_size(steps[0], 0), initial_state, dtype, sequence_length)
