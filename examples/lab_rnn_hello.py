@@ -12,9 +12,9 @@ args = parser.parse_args()
 
 tf.set_random_seed(777)  # reproducibility
 
-idx2char = ['h', 'i', 'e', 'l', 'o']
-# Teach hello: hihell -> ihello
-x_data = [[0, 1, 0, 2, 3, 3]]   # hihell
+idx2char = ['h', 'i', 'e', 'l', 'o']  # the five letters of the task
+# input "hihell", target "ihello": each position must predict the next letter
+x_data = [[0, 1, 0, 2, 3, 3]]   # h i h e l l
 x_one_hot = [[[1, 0, 0, 0, 0],   # h 0
               [0, 1, 0, 0, 0],   # i 1
               [1, 0, 0, 0, 0],   # h 0
@@ -22,27 +22,27 @@ x_one_hot = [[[1, 0, 0, 0, 0],   # h 0
               [0, 0, 0, 1, 0],   # l 3
               [0, 0, 0, 1, 0]]]  # l 3
 
-y_data = [[1, 0, 2, 3, 3, 4]]    # ihello
+y_data = [[1, 0, 2, 3, 3, 4]]    # i h e l l o
 
 num_classes = 5
-input_dim = 5  # one-hot size
-hidden_size = 5  # output from the LSTM. 5 to directly predict one-hot
-batch_size = 1   # one sentence
-sequence_length = 6  # |ihello| == 6
+input_dim = 5  # letters are one-hot vectors
+hidden_size = 5  # LSTM units
+batch_size = 1   # a single sequence
+sequence_length = 6  # letters per sequence
 learning_rate = 0.1
 
-X = tf.placeholder(tf.float32, [None, sequence_length, input_dim])  # X one-hot
-Y = tf.placeholder(tf.int32, [None, sequence_length])  # Y label
+X = tf.placeholder(tf.float32, [None, sequence_length, input_dim])  # one-hot letters
+Y = tf.placeholder(tf.int32, [None, sequence_length])  # next-letter indices
 
 cell = tf.contrib.rnn.BasicLSTMCell(num_units=hidden_size, state_is_tuple=True)
 initial_state = cell.zero_state(batch_size, tf.float32)
 outputs, _states = tf.nn.dynamic_rnn(cell, X, initial_state=initial_state, dtype=tf.float32)
 
-# FC layer
+# a dense layer maps each time step's LSTM output to letter scores
 X_for_fc = tf.reshape(outputs, [-1, hidden_size])
 outputs = tf.contrib.layers.fully_connected(inputs=X_for_fc, num_outputs=num_classes, activation_fn=None)
 
-# reshape out for sequence_loss
+# back to [batch, time, classes], the shape sequence_loss takes
 outputs = tf.reshape(outputs, [batch_size, sequence_length, num_classes])
 
 weights = tf.ones([batch_size, sequence_length])
@@ -63,7 +63,7 @@ with tf.Session() as sess:
         result = sess.run(prediction, feed_dict={X: x_one_hot})
         print(i, "loss:", l, "prediction: ", result, "true Y: ", y_data)
 
-        # print char using dic
+        # the predicted letters as a string
         result_str = [idx2char[c] for c in np.squeeze(result)]
         print("\tPrediction str: ", ''.join(result_str))
     writer.close()
