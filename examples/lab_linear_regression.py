@@ -1,37 +1,36 @@
-# Lab 2 Linear Regression
+# Lab 2: fit a straight line y = W*x + b with plain gradient descent
 import summaries as tf
 
-tf.set_random_seed(777)  # for reproducibility
+tf.set_random_seed(777)  # same starting W and b on every run
 
-# X and Y data
+# three points on the line y = x
 x_train = [1, 2, 3]
 y_train = [1, 2, 3]
 
-# Try to find values for W and b to compute y_data = x_data * W + b
-# We know that W should be 1 and b should be 0
-# But let TensorFlow figure it out
+# W and b start random; training should drive them to 1 and 0,
+# the exact line through the points above
 W = tf.Variable(tf.random_normal([1]), name='weight')
 b = tf.Variable(tf.random_normal([1]), name='bias')
 
-# Our hypothesis XW+b
+# the model's prediction for every x at once
 hypothesis = x_train * W + b
 
-# cost/loss function
+# mean squared error between prediction and target
 cost = tf.reduce_mean(tf.square(hypothesis - y_train))
 
-# Minimize
+# one gradient step per sess.run(train)
 optimizer = tf.train.GradientDescentOptimizer(learning_rate=0.01)
 train = optimizer.minimize(cost)
 
-# Launch the graph in a session.
+# a session runs the graph built above
 sess = tf.Session()
-# Initializes global variables in the graph.
+# give W and b their random starting values
 sess.run(tf.global_variables_initializer())
 
-# Fit the line
+# print the loss and parameters every 20 steps to watch them converge
 for step in range(2001):
     sess.run(train)
     if step % 20 == 0:
         print(step, sess.run(cost), sess.run(W), sess.run(b))
 
-# Learns best fit W:[ 1.],  b:[ 0.]
+# by the end W is close to 1 and b close to 0

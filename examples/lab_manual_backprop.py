@@ -1,9 +1,9 @@
-# Lab 9: back propagation by hand (gradients derived manually, applied with tf.assign)
+# Lab 9: gradient descent without an optimizer: the gradients are written out by hand and applied with tf.assign
 import summaries as tf
 
-tf.set_random_seed(777)  # reproducibility
+tf.set_random_seed(777)  # same starting W on every run
 
-# tf Graph Input
+# column vectors of inputs and targets on the line y = x
 x_data = [[1.],
           [2.],
           [3.]]
@@ -11,36 +11,36 @@ y_data = [[1.],
           [2.],
           [3.]]
 
-# placeholders for a tensor that will be always fed.
+# both are fed on every run; None leaves the batch size open
 X = tf.placeholder(tf.float32, shape=[None, 1])
 Y = tf.placeholder(tf.float32, shape=[None, 1])
 
-# Set wrong model weights
+# deliberately poor start (b = 5) so the updates have work to do
 W = tf.Variable(tf.truncated_normal([1, 1]))
 b = tf.Variable(5.)
 
-# Forward prop
+# forward pass: a single linear unit
 hypothesis = tf.matmul(X, W) + b
 
-# diff
+# shapes must agree, else the subtraction would broadcast to a matrix
 assert hypothesis.shape.as_list() == Y.shape.as_list()
 diff = (hypothesis - Y)
 
-# Back prop (chain rule)
+# hand-derived gradients: the error signal is diff, the chain rule carries it to b and W
 d_l1 = diff
 d_b = d_l1
 d_w = tf.matmul(tf.transpose(X), d_l1)
 
 print(X, W, d_l1, d_w)
 
-# Updating network using gradients
+# plain gradient descent step, written as two assignments
 learning_rate = 0.1
 step = [
     tf.assign(W, W - learning_rate * d_w),
     tf.assign(b, b - learning_rate * tf.reduce_mean(d_b)),
 ]
 
-# 7. Running and testing the training process
+# mean squared error, printed to show training progress
 RMSE = tf.reduce_mean(tf.square((Y - hypothesis)))
 
 sess = tf.InteractiveSession()

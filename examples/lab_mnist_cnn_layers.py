@@ -1,16 +1,16 @@
-# Lab 11-4 MNIST and Deep learning CNN with tf.layers, in a Model class:
+# Lab 11-4: a deeper MNIST convnet built from tf.layers and wrapped in a Model class:
 # conv 3x3x32 -> pool -> dropout -> conv 3x3x64 -> pool -> dropout -> conv 3x3x128 -> pool -> dropout
-# -> dense 625 -> dropout -> dense 10; a `training` placeholder switches dropout on and off.
+# -> dense 625 -> dropout -> dense 10; dropout is active only when the `training` placeholder is True.
 # python examples/lab_mnist_cnn_layers.py --steps 500 --batch_size 100 --logdir ./logs/mnist_cnn_layers
 # board --logdir ./logs/mnist_cnn_layers
 import time
 
-import mnist_data as input_data  # stands in for tensorflow.examples.tutorials.mnist.input_data
+import mnist_data as input_data  # our loader, used where TF1 had its tutorials' MNIST module
 import summaries as tf
 
 FLAGS = input_data.lab_flags("TF1 MNIST CNN lab with tf.layers", "./logs/mnist_cnn_layers")
 
-tf.set_random_seed(777)  # reproducibility
+tf.set_random_seed(777)  # same initial weights on every run
 
 mnist = input_data.read_data_sets(FLAGS.data_dir, one_hot=True)
 
@@ -24,27 +24,25 @@ class Model:
 
     def _build_net(self):
         with tf.variable_scope(self.name):
-            # dropout (keep_prob) rate  0.7~0.5 on training, but should be 1
-            # for testing
+            # True while training so the dropout layers drop units; False to evaluate
             self.training = tf.placeholder(tf.bool, name='training')
 
-            # input place holders
+            # flat 784-pixel images, fed per batch
             self.X = tf.placeholder(tf.float32, [None, 784], name='X')
 
-            # img 28x28x1 (black/white), Input Layer
+            # reshape to 28x28 with one grey channel, as conv2d expects
             X_img = tf.reshape(self.X, [-1, 28, 28, 1])
             self.Y = tf.placeholder(tf.float32, [None, 10], name='Y')
 
-            # Convolutional Layer #1
+            # block 1: 32 filters of 3x3, then a 2x2 pool: (?, 14, 14, 32)
             conv1 = tf.layers.conv2d(inputs=X_img, filters=32, kernel_size=[3, 3],
                                      padding="SAME", activation=tf.nn.relu)
-            # Pooling Layer #1
             pool1 = tf.layers.max_pooling2d(inputs=conv1, pool_size=[2, 2],
                                             padding="SAME", strides=2)
             dropout1 = tf.layers.dropout(inputs=pool1,
                                          rate=0.3, training=self.training)
 
-            # Convolutional Layer #2 and Pooling Layer #2
+            # block 2: 64 filters: (?, 7, 7, 64)
             conv2 = tf.layers.conv2d(inputs=dropout1, filters=64, kernel_size=[3, 3],
                                      padding="SAME", activation=tf.nn.relu)
             pool2 = tf.layers.max_pooling2d(inputs=conv2, pool_size=[2, 2],
@@ -52,7 +50,7 @@ class Model:
             dropout2 = tf.layers.dropout(inputs=pool2,
                                          rate=0.3, training=self.training)
 
-            # Convolutional Layer #3 and Pooling Layer #3
+            # block 3: 128 filters; SAME pooling rounds 7 up to 4: (?, 4, 4, 128)
             conv3 = tf.layers.conv2d(inputs=dropout2, filters=128, kernel_size=[3, 3],
                                      padding="same", activation=tf.nn.relu)
             pool3 = tf.layers.max_pooling2d(inputs=conv3, pool_size=[2, 2],
@@ -60,17 +58,17 @@ class Model:
             dropout3 = tf.layers.dropout(inputs=pool3,
                                          rate=0.3, training=self.training)
 
-            # Dense Layer with Relu
+            # flatten, then a wide ReLU layer with heavier dropout
             flat = tf.reshape(dropout3, [-1, 128 * 4 * 4])
             dense4 = tf.layers.dense(inputs=flat,
                                      units=625, activation=tf.nn.relu)
             dropout4 = tf.layers.dropout(inputs=dense4,
                                          rate=0.5, training=self.training)
 
-            # Logits (no activation) Layer: L5 Final FC 625 inputs -> 10 outputs
+            # raw scores for the 10 digits; the softmax lives inside the loss
             self.logits = tf.layers.dense(inputs=dropout4, units=10)
 
-        # define cost/loss & optimizer
+        # softmax cross-entropy, minimised with Adam
         self.cost = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(
             logits=self.logits, labels=self.Y))
         self.optimizer = tf.train.AdamOptimizer(
@@ -102,7 +100,7 @@ class Model:
             self.X: x_data, self.Y: y_data, self.training: training})
 
 
-# initialize
+# one model in one session; the writer also records the graph
 sess = tf.Session()
 m1 = Model(sess, "m1")
 
@@ -111,7 +109,7 @@ writer = tf.summary.FileWriter(FLAGS.logdir, sess.graph)
 
 print('Learning Started!')
 
-# train my model
+# --steps 0 means one pass over the training set; summaries only every summary_every steps
 steps = FLAGS.steps or mnist.train.num_examples // FLAGS.batch_size
 start = time.time()
 for step in range(steps):
@@ -126,5 +124,5 @@ train_seconds = time.time() - start
 writer.close()
 print('Learning Finished! %d steps of %d in %.1f s' % (steps, FLAGS.batch_size, train_seconds))
 
-# Test model and check accuracy
+# test-set accuracy with dropout off, in batches to bound memory
 print('Accuracy:', input_data.batched_accuracy(m1.get_accuracy, mnist.test, FLAGS.eval_size))

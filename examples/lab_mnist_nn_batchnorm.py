@@ -1,36 +1,36 @@
-# Lab 10 MNIST MLP with batch normalization (tf.layers): 3 hidden layers of 512,
+# Lab 10: an MNIST MLP with batch normalization from tf.layers: three hidden layers of 512, each
 # dense -> batch_normalization(training=is_training) -> relu, then dense 10.
-# The moving mean/variance are updated by the ops in UPDATE_OPS, run through a control dependency.
+# Batch norm's moving mean/variance change only through the UPDATE_OPS ops, so training depends on them.
 # python examples/lab_mnist_nn_batchnorm.py --steps 1100 --batch_size 100 --logdir ./logs/mnist_nn_batchnorm
 # board --logdir ./logs/mnist_nn_batchnorm
 import time
 
 import numpy as np
 
-import mnist_data as input_data  # stands in for tensorflow.examples.tutorials.mnist.input_data
+import mnist_data as input_data  # our loader, used where TF1 had its tutorials' MNIST module
 import summaries as tf
 
 FLAGS = input_data.lab_flags("TF1 MNIST MLP lab with tf.layers.batch_normalization", "./logs/mnist_nn_batchnorm")
 
-tf.set_random_seed(777)  # reproducibility
+tf.set_random_seed(777)  # same initial weights on every run
 
 mnist = input_data.read_data_sets(FLAGS.data_dir, one_hot=True)
 
-# input place holders
+# flat 784-pixel images and one-hot labels, fed per batch
 X = tf.placeholder(tf.float32, [None, 784], name='X')
 Y = tf.placeholder(tf.float32, [None, 10], name='Y')
-# batch statistics while training, moving statistics for testing
+# True: normalise with the batch's own statistics; False: with the moving averages
 is_training = tf.placeholder(tf.bool, name='is_training')
 
 hidden = X
 for units in (512, 512, 512):
-    hidden = tf.layers.dense(hidden, units, use_bias=False)   # batch norm's beta replaces the bias
+    hidden = tf.layers.dense(hidden, units, use_bias=False)   # no bias: batch norm's beta already shifts
     hidden = tf.layers.batch_normalization(hidden, training=is_training)
     hidden = tf.nn.relu(hidden)
 logits = tf.layers.dense(hidden, 10)
 
 cost = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(logits=logits, labels=Y))
-# the moving averages are updated only if the train op depends on them
+# nothing runs the moving-average updates unless the train op waits for them
 update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
 with tf.control_dependencies(update_ops):
     optimizer = tf.train.AdamOptimizer(learning_rate=FLAGS.learning_rate).minimize(cost)
@@ -73,5 +73,5 @@ def score(xs, ys):
     return sess.run(accuracy, feed_dict={X: xs, Y: ys, is_training: False})
 
 
-# Test model and check accuracy (moving statistics)
+# test-set accuracy in inference mode, i.e. using the moving statistics
 print('Accuracy:', input_data.batched_accuracy(score, mnist.test, FLAGS.eval_size))

@@ -1,26 +1,26 @@
-# Lab 7 MNIST: softmax classifier with name scopes
+# Lab 7: a single softmax layer on MNIST, grouped into name scopes so the graph reads well
 import random
 
-import mnist_data as input_data  # stands in for tensorflow.examples.tutorials.mnist.input_data
+import mnist_data as input_data  # our loader, used where TF1 had its tutorials' MNIST module
 import os
 import summaries as tf
 
-tf.set_random_seed(777)  # for reproducibility
+tf.set_random_seed(777)  # same initial weights on every run
 
 mnist = input_data.read_data_sets(input_data.data_dir("MNIST_data/"), one_hot=True)
 
 nb_classes = 10
 
-# MNIST data image of shape 28 * 28 = 784
+# each image arrives flattened: 28 * 28 = 784 pixels
 X = tf.placeholder(tf.float32, [None, 784])
-# 0 - 9 digits recognition = 10 classes
+# one-hot labels, one column per digit
 Y = tf.placeholder(tf.float32, [None, nb_classes])
 
 with tf.name_scope("softmax") as scope:
     W = tf.Variable(tf.random_normal([784, nb_classes]))
     b = tf.Variable(tf.random_normal([nb_classes]))
 
-    # Hypothesis (using softmax)
+    # class probabilities from a linear layer
     hypothesis = tf.nn.softmax(tf.matmul(X, W) + b)
 
 with tf.name_scope("cost") as scope:
@@ -29,20 +29,20 @@ with tf.name_scope("cost") as scope:
 with tf.name_scope("train") as scope:
     optimizer = tf.train.GradientDescentOptimizer(learning_rate=0.1).minimize(cost)
 
-# Test model
+# fraction of images whose most likely class matches the label
 with tf.name_scope("accuracy") as scope:
     is_correct = tf.equal(tf.arg_max(hypothesis, 1), tf.arg_max(Y, 1))
-    # Calculate accuracy
+    # booleans to 0/1, then the mean
     accuracy = tf.reduce_mean(tf.cast(is_correct, tf.float32))
 
-# parameters
+# LAB_EPOCHS lets the tests run a shorter schedule
 training_epochs = int(os.environ.get("LAB_EPOCHS", "15"))
 batch_size = 100
 
 with tf.Session() as sess:
-    # Initialize TensorFlow variables
+    # random starting weights and biases
     sess.run(tf.global_variables_initializer())
-    # Training cycle
+    # one epoch = one pass over the training images in mini-batches
     for epoch in range(training_epochs):
         avg_cost = 0
         total_batch = int(mnist.train.num_examples / batch_size)
@@ -56,10 +56,10 @@ with tf.Session() as sess:
 
     print("Learning finished")
 
-    # Test the model using test sets
+    # accuracy on the whole held-out test set
     print("Accuracy: ", accuracy.eval(session=sess, feed_dict={X: mnist.test.images, Y: mnist.test.labels}))
 
-    # Get one and predict
+    # spot check: one random test image, its label and the model's guess
     r = random.randint(0, mnist.test.num_examples - 1)
     print("Label: ", sess.run(tf.argmax(mnist.test.labels[r:r + 1], 1)))
     print("Prediction: ", sess.run(tf.argmax(hypothesis, 1), feed_dict={X: mnist.test.images[r:r + 1]}))

@@ -1,36 +1,36 @@
-# Lab 9 TensorBoard for MNIST: variable scopes, images, histograms, dropout, Adam
+# Lab 9: an MNIST MLP that logs for TensorBoard: input images, per-layer histograms and the loss
 # board --logdir ./logs/mnist
 import os
 
-import mnist_data as input_data  # stands in for tensorflow.examples.tutorials.mnist.input_data
+import mnist_data as input_data  # our loader, used where TF1 had its tutorials' MNIST module
 import summaries as tf
 
-tf.set_random_seed(777)  # reproducibility
+tf.set_random_seed(777)  # same initial weights on every run
 
 mnist = input_data.read_data_sets(input_data.data_dir("MNIST_data/"), one_hot=True)
 
-# parameters
+# LAB_EPOCHS lets the tests run a shorter schedule
 learning_rate = 0.001
 training_epochs = int(os.environ.get("LAB_EPOCHS", "15"))
 batch_size = 100
 
 TB_SUMMARY_DIR = './logs/mnist'
 
-# input place holders
+# flat 784-pixel images and one-hot labels, fed per batch
 X = tf.placeholder(tf.float32, [None, 784], name='X')
 Y = tf.placeholder(tf.float32, [None, 10], name='Y')
 
-# Image input
+# back to 28x28 images so a few inputs can be shown in the images tab
 x_image = tf.reshape(X, [-1, 28, 28, 1])
 tf.summary.image('input', x_image, 3)
 
-# dropout (keep_prob) rate  0.7~0.5 on training, but should be 1 for testing
+# fraction of units kept by dropout: below 1 while training, exactly 1 when evaluating
 keep_prob = tf.placeholder(tf.float32, name='keep_prob')
 
 tf.summary.histogram("X", X)
 
-# weights & bias for nn layers
-# http://stackoverflow.com/questions/33640581
+# three dense layers, Xavier-initialised weights
+# (Xavier keeps the activation scale steady from layer to layer)
 with tf.variable_scope('layer1') as scope:
     W1 = tf.get_variable("W", shape=[784, 512], initializer=tf.contrib.layers.xavier_initializer())
     b1 = tf.Variable(tf.random_normal([512]), name='bias')
@@ -60,26 +60,26 @@ with tf.variable_scope('layer3') as scope:
     tf.summary.histogram("bias", b3)
     tf.summary.histogram("layer", hypothesis)
 
-# define cost/loss & optimizer
+# softmax cross-entropy on the raw scores, minimised with Adam
 cost = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(logits=hypothesis, labels=Y))
 optimizer = tf.train.AdamOptimizer(learning_rate=learning_rate).minimize(cost)
 tf.summary.scalar("loss", cost)
 
-# Summary
+# one op that evaluates every summary defined above
 summary = tf.summary.merge_all()
 
-# initialize
+# session and random starting weights
 sess = tf.Session()
 sess.run(tf.global_variables_initializer())
 
-# Create summary writer
+# event file writer; the graph goes in once, up front
 writer = tf.summary.FileWriter(TB_SUMMARY_DIR)
 writer.add_graph(sess.graph)
 global_step = 0
 
 print('Start learning!')
 
-# train my model
+# summaries only every 10th step keeps the log small
 for epoch in range(training_epochs):
     avg_cost = 0
     total_batch = int(mnist.train.num_examples / batch_size)
@@ -101,7 +101,7 @@ for epoch in range(training_epochs):
 writer.close()
 print('Learning Finished!')
 
-# Test model and check accuracy
+# test-set accuracy with dropout off
 correct_prediction = tf.equal(tf.argmax(hypothesis, 1), tf.argmax(Y, 1))
 accuracy = tf.reduce_mean(tf.cast(correct_prediction, tf.float32))
 print('Accuracy:', sess.run(accuracy, feed_dict={X: mnist.test.images, Y: mnist.test.labels, keep_prob: 1}))

@@ -1,8 +1,8 @@
-# Lab 9 XOR: a 2-2-1 neural network solves XOR
+# Lab 9: one hidden layer of two sigmoid units is enough to separate XOR (2-2-1 network)
 import numpy as np
 import summaries as tf
 
-tf.set_random_seed(777)  # for reproducibility
+tf.set_random_seed(777)  # same initial weights on every run
 learning_rate = 0.1
 
 x_data = [[0, 0],
@@ -27,19 +27,19 @@ W2 = tf.Variable(tf.random_normal([2, 1]), name='weight2')
 b2 = tf.Variable(tf.random_normal([1]), name='bias2')
 hypothesis = tf.sigmoid(tf.matmul(layer1, W2) + b2)
 
-# cost/loss function
+# binary cross-entropy between the sigmoid output and the 0/1 target
 cost = -tf.reduce_mean(Y * tf.log(hypothesis) + (1 - Y) * tf.log(1 - hypothesis))
 
 train = tf.train.GradientDescentOptimizer(learning_rate=learning_rate).minimize(cost)
 
-# Accuracy computation
-# True if hypothesis>0.5 else False
+# accuracy: threshold the probability at 0.5
+# and count how many of the four cases come out right
 predicted = tf.cast(hypothesis > 0.5, dtype=tf.float32)
 accuracy = tf.reduce_mean(tf.cast(tf.equal(predicted, Y), dtype=tf.float32))
 
-# Launch graph
+# run the graph
 with tf.Session() as sess:
-    # Initialize TensorFlow variables
+    # random starting weights and biases
     sess.run(tf.global_variables_initializer())
 
     for step in range(10001):
@@ -47,6 +47,6 @@ with tf.Session() as sess:
         if step % 1000 == 0:
             print(step, sess.run(cost, feed_dict={X: x_data, Y: y_data}), sess.run([W1, W2]))
 
-    # Accuracy report
+    # final probabilities, 0/1 predictions and accuracy
     h, c, a = sess.run([hypothesis, predicted, accuracy], feed_dict={X: x_data, Y: y_data})
     print("\nHypothesis: ", h, "\nCorrect: ", c, "\nAccuracy: ", a)

@@ -1,5 +1,5 @@
-# Lab 9 XOR: TensorBoard for XOR NN
-# Two runs (learning rates 0.1 and 0.01) written to ./logs/xor_logs and ./logs/xor_logs_r0_01;
+# Lab 9: the 2-2-1 XOR network with histograms and scalars for TensorBoard.
+# It trains twice (learning rate 0.1, then 0.01) into ./logs/xor_logs and ./logs/xor_logs_r0_01;
 # compare them with:  board --logdir ./logs
 import os
 
@@ -13,7 +13,7 @@ y_data = np.array([[0], [1], [1], [0]], dtype=np.float32)
 
 for learning_rate, logdir in [(0.1, "./logs/xor_logs"), (0.01, "./logs/xor_logs_r0_01")]:
     tf.reset_default_graph()
-    tf.set_random_seed(777)  # for reproducibility
+    tf.set_random_seed(777)  # same initial weights on every run
 
     X = tf.placeholder(tf.float32, [None, 2], name='x-input')
     Y = tf.placeholder(tf.float32, [None, 1], name='y-input')
@@ -36,7 +36,7 @@ for learning_rate, logdir in [(0.1, "./logs/xor_logs"), (0.01, "./logs/xor_logs_
         b2_hist = tf.summary.histogram("biases2", b2)
         hypothesis_hist = tf.summary.histogram("hypothesis", hypothesis)
 
-    # cost/loss function
+    # binary cross-entropy between the sigmoid output and the 0/1 target
     with tf.name_scope("cost") as scope:
         cost = -tf.reduce_mean(Y * tf.log(hypothesis) + (1 - Y) * tf.log(1 - hypothesis))
         cost_summ = tf.summary.scalar("cost", cost)
@@ -44,21 +44,21 @@ for learning_rate, logdir in [(0.1, "./logs/xor_logs"), (0.01, "./logs/xor_logs_
     with tf.name_scope("train") as scope:
         train = tf.train.GradientDescentOptimizer(learning_rate).minimize(cost)
 
-    # Accuracy computation
-    # True if hypothesis>0.5 else False
+    # accuracy: threshold the probability at 0.5
+    # and count how many of the four cases come out right
     with tf.name_scope("accuracy") as scope:
         predicted = tf.cast(hypothesis > 0.5, dtype=tf.float32)
         accuracy = tf.reduce_mean(tf.cast(tf.equal(predicted, Y), dtype=tf.float32))
         accuracy_summ = tf.summary.scalar("accuracy", accuracy)
 
-    # Launch graph
+    # run the graph
     with tf.Session() as sess:
-        # tensorboard --logdir=./logs/xor_logs
+        # gather every summary of this run's graph into one op
         merged_summary = tf.summary.merge_all()
         writer = tf.summary.FileWriter(logdir)
-        writer.add_graph(sess.graph)  # Show the graph
+        writer.add_graph(sess.graph)  # so the graph tab has something to draw
 
-        # Initialize TensorFlow variables
+        # random starting weights and biases
         sess.run(tf.global_variables_initializer())
 
         for step in range(STEPS):
@@ -71,6 +71,6 @@ for learning_rate, logdir in [(0.1, "./logs/xor_logs"), (0.01, "./logs/xor_logs_
 
         writer.close()
 
-        # Accuracy report
+        # final probabilities, 0/1 predictions and accuracy
         h, c, a = sess.run([hypothesis, predicted, accuracy], feed_dict={X: x_data, Y: y_data})
         print("\nHypothesis: ", h, "\nCorrect: ", c, "\nAccuracy: ", a)

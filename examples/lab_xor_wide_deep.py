@@ -1,8 +1,8 @@
-# Lab 9 XOR: a wide and deep network (2-10-10-10-1) solves XOR
+# Lab 9: a wider, deeper net (2-10-10-10-1) fits XOR more reliably than the 2-2-1 one
 import numpy as np
 import summaries as tf
 
-tf.set_random_seed(777)  # for reproducibility
+tf.set_random_seed(777)  # same initial weights on every run
 learning_rate = 0.1
 
 x_data = [[0, 0],
@@ -35,19 +35,19 @@ W4 = tf.Variable(tf.random_normal([10, 1]), name='weight4')
 b4 = tf.Variable(tf.random_normal([1]), name='bias4')
 hypothesis = tf.sigmoid(tf.matmul(layer3, W4) + b4)
 
-# cost/loss function
+# binary cross-entropy between the sigmoid output and the 0/1 target
 cost = -tf.reduce_mean(Y * tf.log(hypothesis) + (1 - Y) * tf.log(1 - hypothesis))
 
 train = tf.train.GradientDescentOptimizer(learning_rate=learning_rate).minimize(cost)
 
-# Accuracy computation
-# True if hypothesis>0.5 else False
+# accuracy: threshold the probability at 0.5
+# and count how many of the four cases come out right
 predicted = tf.cast(hypothesis > 0.5, dtype=tf.float32)
 accuracy = tf.reduce_mean(tf.cast(tf.equal(predicted, Y), dtype=tf.float32))
 
-# Launch graph
+# run the graph
 with tf.Session() as sess:
-    # Initialize TensorFlow variables
+    # random starting weights and biases
     sess.run(tf.global_variables_initializer())
 
     for step in range(10001):
@@ -55,6 +55,6 @@ with tf.Session() as sess:
         if step % 1000 == 0:
             print(step, sess.run(cost, feed_dict={X: x_data, Y: y_data}), sess.run([W1, W2]))
 
-    # Accuracy report
+    # final probabilities, 0/1 predictions and accuracy
     h, c, a = sess.run([hypothesis, predicted, accuracy], feed_dict={X: x_data, Y: y_data})
     print("\nHypothesis: ", h, "\nCorrect: ", c, "\nAccuracy: ", a)
