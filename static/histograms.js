@@ -3,7 +3,7 @@
 // steps are re-binned onto one shared grid so TF1's exponential buckets and TF2's uniform ones
 // look alike. The offset axis can be STEP, RELATIVE (hours) or WALL time.
 import {decodeFloats, el, keep, radios, restored} from './util.js';
-import {AXIS_MODES, PLOT_CONFIG, axisValue, baseLayout, tint} from './plotting.js';
+import {AXIS_MODES, PLOT_CONFIG, axisValue, baseLayout, niceTicks, tint} from './plotting.js';
 import {cardFrame, mountRunTagCards} from './tagcards.js';
 
 const BINS = 40;
@@ -95,7 +95,10 @@ function draw(ctx, run, tag, card) {
     xaxis: {gridcolor: '#eee', zeroline: false, exponentformat: 'e'},
     yaxis: settings.mode === 'overlay' ? {autorange: true, gridcolor: '#eee', zeroline: false, title: {text: 'count'}}
       : {autorange: 'reversed', type: settings.axis === 'wall' ? 'date' : 'linear', gridcolor: '#eee',
-        zeroline: false, side: 'right', title: {text: {step: 'step', relative: 'hours', wall: ''}[settings.axis]}},
+        zeroline: false, side: 'right', title: {text: {step: 'step', relative: 'hours', wall: ''}[settings.axis]},
+        // the oldest ridge rises above its step: label only the steps (or hours) that were logged
+        ...(settings.axis === 'wall' ? {} : {tickmode: 'array',
+          tickvals: niceTicks(Math.min(...offsets), Math.max(...offsets))})},
   };
   layout.margin = {...layout.margin, r: settings.mode === 'offset' ? 56 : 12};
   Plotly.react(card.plot, traces, layout, PLOT_CONFIG);

@@ -9,6 +9,17 @@ export function axisValue(mode, ctx, run, step, wall, firstWall) {
   return new Date(wall * 1000);
 }
 
+/** About `count` round tick values (steps of 1, 2 or 5 times a power of ten) from lo to hi, both included. */
+export function niceTicks(lo, hi, count = 5) {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].find((m) => m * power >= raw) * power;
+  const ticks = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+  return ticks;
+}
+
 export const PLOT_CONFIG = {displaylogo: false, responsive: true,
   modeBarButtonsToRemove: ['lasso2d', 'select2d', 'toImage']};
 

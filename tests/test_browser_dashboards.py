@@ -49,6 +49,11 @@ def test_histograms_offset_and_overlay(page, xor_url):
     cards = page.eval_on_selector_all(".pane[data-plugin=histograms] .card",
                                       "(cs) => cs.map((c) => c.dataset.run + '|' + c.dataset.tag)")
     assert "xor_logs_r0_01|layer1/weights1" in cards and "xor_logs|layer1/biases1" in cards
+    ticks = page.eval_on_selector_all(
+        ".card[data-run='xor_logs'][data-tag='layer1/weights1'] .ytick text",
+        "(ts) => ts.map((t) => Number(t.textContent.replace(/\u2212/g, '-').replace(/,/g, '')))")
+    logged = [p["step"] for p in expected("tf1_xor")["runs"]["xor_logs"]["histograms"]["layer1/weights1"]]
+    assert len(ticks) >= 3 and all(min(logged) <= t <= max(logged) for t in ticks), ticks  # no step -200
     page.hover(".card[data-run='xor_logs'][data-tag='layer1/weights1'] .js-plotly-plot", position={"x": 200, "y": 200})
     screenshot(page, "histograms_offset_xor")
 
