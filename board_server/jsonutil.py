@@ -62,43 +62,37 @@ def _rows_from_matrix(wall_times: np.ndarray, steps: np.ndarray, values: np.ndar
     Each printed row is `[wall,step.0,value]`; the ".0," that ends a step becomes ",  " in place,
     which JSON reads as the same integer step (white space is allowed between tokens). Editing in
     place, instead of cutting the two bytes out, keeps the work after orjson to one pass over the
-    commas. NaN/Inf take the list path (orjson would print null).
+    commas. NaN/Inf take the list path (orjson would print null). None without orjson.
     """
-    if steps.size == 0 or int(np.abs(steps).max()) >= _STEP_LIMIT:
+    if orjson is None or steps.size == 0 or int(np.abs(steps).max()) >= _STEP_LIMIT:
         return None
-    table = np.column_stack((wall_times, steps, values)).astype(np.float64, copy=False)
-    if not np.isfinite(table).all():
-        return None
-    text = bytearray(orjson.dumps(table, option=orjson.OPT_SERIALIZE_NUMPY))
-    del table
-    chars = np.frombuffer(text, np.uint8)
-    second = np.flatnonzero(chars == _COMMA)[1::3]  # the comma after each step
-    if second.size != steps.size or not ((chars[second - 2] == _DOT) & (chars[second - 1] == _ZERO)).all():
-        return None  # not the form expected: let the list path print it
-    chars[second - 2] = _COMMA
-    chars[second - 1] = _SPACE
-    chars[second] = _SPACE
-    del chars, second  # release the buffer's export before it is copied out
-    return bytes(text)
+    with _ONE_AT_A_TIME:
+        table = np.column_stack((wall_times, steps, values)).astype(np.float64, copy=False)
+        if not np.isfinite(table).all():
+            return None
+        text = bytearray(orjson.dumps(table, option=orjson.OPT_SERIALIZE_NUMPY))
+        del table
+        chars = np.frombuffer(text, np.uint8)
+        second = np.flatnonzero(chars == _COMMA)[1::3]  # the comma after each step
+        if second.size != steps.size or not ((chars[second - 2] == _DOT) & (chars[second - 1] == _ZERO)).all():
+            return None  # not the form expected: let the list path print it
+        chars[second - 2] = _COMMA
+        chars[second - 1] = _SPACE
+        chars[second] = _SPACE
+        del chars, second  # release the buffer's export before it is copied out
+        return bytes(text)
 
 
 def series_rows(wall_times: np.ndarray, steps: np.ndarray, values: np.ndarray) -> bytes:
     """`[[wall_time, step, value], ...]`: the JSON of TensorBoard's scalars route (steps as integers)."""
-    if orjson is not None:
-        with _ONE_AT_A_TIME:
-            fast = _rows_from_matrix(wall_times, steps, values)
-        if fast is not None:
-            return fast
-    return _rows_from_lists(wall_times, steps, values)
+    fast = _rows_from_matrix(wall_times, steps, values)
+    return fast if fast is not None else _rows_from_lists(wall_times, steps, values)
 
 
 def csv_rows(wall_times: np.ndarray, steps: np.ndarray, values: np.ndarray) -> bytes | None:
     """`wall,step,value` CSV lines with the JSON route's numbers (the shortest that read back
     exactly), reshaped from its text; None when the caller must format them (NaN/Inf, no orjson)."""
-    if orjson is None:
-        return None
-    with _ONE_AT_A_TIME:
-        rows = _rows_from_matrix(wall_times, steps, values)
+    rows = _rows_from_matrix(wall_times, steps, values)
     if rows is None:
         return None
     return rows[2:-2].replace(b"],[", b"\r\n").replace(b",  ", b",") + b"\r\n"

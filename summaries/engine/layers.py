@@ -18,8 +18,8 @@ from summaries.engine.control_flow import cond
 from summaries.engine.graph import (GraphKeys, Tensor, convert_to_tensor, get_default_graph, is_tensor_like,
                                     name_scope, static_value)
 from summaries.engine.math_ops import maximum, matmul, multiply, subtract, truediv
-from summaries.engine.variables import (Initializer, assign_sub, get_variable, glorot_uniform_initializer,
-                                        ones_initializer, variable_scope, zeros_initializer)
+from summaries.engine.variables import (Initializer, assign_sub, get_variable, ones_initializer, variable_scope,
+                                        zeros_initializer)
 
 _ZEROS = zeros_initializer()
 _ONES = ones_initializer()
@@ -262,11 +262,8 @@ def fully_connected(inputs, num_outputs: int, activation_fn=nn_ops.relu, normali
     if dims is None or len(dims) < 2 or dims[-1] is None:
         raise ValueError(f"fully_connected: inputs must have rank >= 2 and a known last dimension, got {x.shape}")
     n = int(num_outputs)
-    ctx = variable_scope(scope, reuse=reuse) if scope is not None else \
-        variable_scope(None, default_name="fully_connected", reuse=reuse)
-    with ctx:
-        w = get_variable("weights", [dims[-1], n], x.dtype, weights_initializer or glorot_uniform_initializer(),
-                         trainable=trainable)
+    with _layer_scope("fully_connected", scope, reuse):  # weights default to glorot uniform, as get_variable's
+        w = get_variable("weights", [dims[-1], n], x.dtype, weights_initializer, trainable=trainable)
         flat = x if len(dims) == 2 else reshape(x, [-1, dims[-1]])
         y = matmul(flat, w)
         if normalizer_fn is not None:
