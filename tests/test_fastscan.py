@@ -11,7 +11,7 @@ from board_server.data.fastscan import clean_prefix, decode_scalars, masked_crc_
 from board_server.data import loader
 from board_server.data.loader import load_run
 from summaries.events.record import frame, iter_file_records, masked_crc32c
-from summaries.proto import Event, SessionLog
+from summaries.proto import DataType, Event, SessionLog, SummaryMetadata, TensorProto
 
 tags = st.one_of(st.sampled_from(["loss", "a/b", "", "손실/학습", "x" * 200]), st.text(max_size=12))
 steps = st.one_of(st.integers(0, 300), st.integers(-2**63, 2**63 - 1))
@@ -158,3 +158,25 @@ def test_restart_in_the_same_second_is_read_after_the_run_it_replaces(tmp_path):
                 [(5, "start")] + [(s, 0.5) for s in range(5, 8)])
     got = loaded(tmp_path)["loss"]
     assert [(s, v) for s, _, v in got] == [(s, float(s)) for s in range(5)] + [(s, s + 0.5) for s in range(5, 8)]
+
+
+def test_values_stay_float32_unless_a_double_needs_float64(tmp_path):
+    """The first point of a tag is read on the one-record path and the rest in bulk: the join must
+    not widen a series of simple_values to float64 (twice the memory), and a DT_DOUBLE tensor
+    series keeps every bit of its doubles."""
+    header = Event(wall_time=1.0, file_version="brain.Event:2").SerializeToString()
+    floats32 = [float(np.float32(1 / (i + 3))) for i in range(400)]
+    doubles = [1 / (i + 3) for i in range(400)]  # not representable in float32
+    records = [frame(header)]
+    for i in range(400):
+        records.append(frame(encode("scalar", "loss", i, 1.7e9 + i, floats32[i])))
+        event = Event(wall_time=1.7e9 + i, step=i)
+        value = event.summary.value.add(tag="exact", metadata=SummaryMetadata(
+            plugin_data=SummaryMetadata.PluginData(plugin_name="scalars")))
+        value.tensor.CopyFrom(TensorProto(dtype=DataType.DT_DOUBLE, double_val=[doubles[i]]))
+        records.append(frame(event.SerializeToString()))
+    (tmp_path / "events.out.tfevents.1.host").write_bytes(b"".join(records))
+    run = load_run("r", str(tmp_path)).data
+    loss, exact = run.scalars["loss"].series(), run.scalars["exact"].series()
+    assert loss.values.dtype == np.float32 and loss.values.tolist() == floats32
+    assert exact.values.dtype == np.float64 and exact.values.tolist() == doubles

@@ -23,6 +23,15 @@ class BlobRef:
     kind: str  # "image" / "audio" (TF1 protos), "image_tensor" / "audio_tensor" (TF2 string tensors)
 
 
+def _narrowest(values) -> np.ndarray:
+    """Values as float32 when that loses nothing (every simple_value arrives as a Python float),
+    else float64: one float64 block would otherwise widen the whole series when it is joined."""
+    wide = np.array(values, np.float64)
+    with np.errstate(over="ignore"):
+        narrow = wide.astype(np.float32)
+    return narrow if np.array_equal(narrow, wide, equal_nan=True) else wide
+
+
 class ScalarColumn:
     """One scalar series: appends go to lists, reads get consolidated numpy arrays."""
 
@@ -49,7 +58,7 @@ class ScalarColumn:
     def _flush_pending(self) -> None:
         if self._pending:
             steps, walls, values = zip(*self._pending)
-            self._blocks.append((np.array(steps, np.int64), np.array(walls, np.float64), np.array(values)))
+            self._blocks.append((np.array(steps, np.int64), np.array(walls, np.float64), _narrowest(values)))
             self._pending = []
 
     def _consolidate(self) -> None:
