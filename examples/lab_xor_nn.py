@@ -2,7 +2,10 @@
 import numpy as np
 import summaries as tf
 
-tf.set_random_seed(777)  # same initial weights on every run
+# Same initial weights on every run. Our random stream is not TensorFlow's, so seed 777 does not
+# give the classic lab's starting point; from ours this 2-2-1 net stalls on the XOR plateau
+# (two of the four cases stuck at 0.5), from 7's it learns XOR as the classic lab does.
+tf.set_random_seed(7)
 learning_rate = 0.1
 
 x_data = [[0, 0],

@@ -13,7 +13,10 @@ y_data = np.array([[0], [1], [1], [0]], dtype=np.float32)
 
 for learning_rate, logdir in [(0.1, "./logs/xor_logs"), (0.01, "./logs/xor_logs_r0_01")]:
     tf.reset_default_graph()
-    tf.set_random_seed(777)  # same initial weights on every run
+    # Same initial weights on every run. Our random stream is not TensorFlow's, so seed 777 does not
+    # give the classic lab's starting point; from ours this 2-2-1 net stalls on the XOR plateau
+    # (two of the four cases stuck at 0.5), from 7's it learns XOR as the classic lab does.
+    tf.set_random_seed(7)
 
     X = tf.placeholder(tf.float32, [None, 2], name='x-input')
     Y = tf.placeholder(tf.float32, [None, 1], name='y-input')
