@@ -183,7 +183,42 @@ export async function mount(container, ctx) {
       for (const dir of ['in', 'out']) if (byDir[dir]) stubs.append(stubShape(n, dir, byDir[dir], stubActions));
     }
     viewport.replaceChildren(boxes, edges, nodes, stubs);
+    placeEdgeLabels(layout, edges);
     applySelection();
+  }
+
+  // Move each edge label along its edge to the first spot that covers no node and no other label
+  // (else the least covered one): shortest edges first, since they have the fewest spots.
+  function placeEdgeLabels(layout, edgeLayer) {
+    const items = [...edgeLayer.querySelectorAll('.graph-edge')].map((g) => ({
+      text: g.querySelector('.edge-label'), path: g.querySelector('path:not(.hit)')})).filter((it) => it.text);
+    if (!items.length || items.length > 400) return;
+    const taken = layout.nodes.map((n) => {
+      const h = n.kind !== 'op' && n.expanded ? 24 : n.h;  // an open box: only its header
+      return {x: n.x - n.w / 2 - 2, y: n.y - n.h / 2 - 2, r: n.x + n.w / 2 + 2, b: n.y - n.h / 2 + h + 2};
+    });
+    const covered = (a) => taken.reduce((sum, b) => sum
+      + Math.max(0, Math.min(a.r, b.r) - Math.max(a.x, b.x)) * Math.max(0, Math.min(a.b, b.b) - Math.max(a.y, b.y)), 0);
+    for (const it of items) it.length = it.path.getTotalLength();
+    items.sort((a, b) => a.length - b.length);
+    for (const {text, path, length} of items) {
+      const box = text.getBBox();
+      const x0 = Number(text.getAttribute('x')); const y0 = Number(text.getAttribute('y'));
+      let best = null;
+      for (const f of [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.12, 0.88]) {
+        const p = path.getPointAtLength(f * length);
+        for (const x of [p.x + 4, p.x - 4 - box.width]) {
+          const spot = {x: x + box.x - x0, y: p.y + box.y - y0, tx: x, ty: p.y};
+          spot.r = spot.x + box.width; spot.b = spot.y + box.height;
+          spot.cost = covered(spot);
+          if (!best || spot.cost < best.cost) best = spot;
+          if (!best.cost) break;
+        }
+        if (!best.cost) break;
+      }
+      text.setAttribute('x', best.tx); text.setAttribute('y', best.ty);
+      taken.push(best);
+    }
   }
 
   function markPeers(ids, on) {

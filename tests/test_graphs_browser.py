@@ -221,3 +221,33 @@ def test_xor_auxiliary_stubs(page):
         page.click("text=Fit to screen")
         screenshot(page, "graphs_xor_aux_stubs_layer1")
         assert page.console_errors == [] and page.dialogs == []
+
+
+OVERLAPS = """() => {
+    const rect = (el) => { const b = el.getBBox(); return {x: b.x, y: b.y, r: b.x + b.width, b: b.y + b.height}; };
+    const hit = (a, b) => a.x < b.r && b.x < a.r && a.y < b.b && b.y < a.b;
+    const labels = [...document.querySelectorAll('.edge-label')].map((t) => [t.textContent, rect(t)]);
+    const nodes = [...document.querySelectorAll('.graph-node:not(.expanded), .graph-node.expanded > .box-header')]
+        .map((g) => [g.dataset.id || g.parentNode.dataset.id, rect(g)]);  // an open box: its header
+    const out = [];
+    labels.forEach(([text, a], i) => {
+        labels.slice(i + 1).forEach(([other, b]) => { if (hit(a, b)) out.push(`${text} / ${other}`); });
+        nodes.forEach(([id, b]) => { if (hit(a, b)) out.push(`${text} / node ${id}`); });
+    });
+    return {labels: labels.length, overlaps: out};
+}"""
+
+
+def test_edge_labels_overlap_no_node_and_no_other_label(page):
+    with serve(FIXTURES / "tf1_xor", "--reload_interval", "0") as url:
+        loaded(url)
+        open_graphs(page, url)
+        version = 1
+        for scope in (None, "layer1", "train"):
+            if scope:
+                page.locator(f".graph-node.scope[data-id='{scope}']").dispatch_event("click")
+                version += 1
+                wait_version(page, version)
+            found = page.evaluate(OVERLAPS)
+            assert found["labels"] >= 5 and found["overlaps"] == [], (scope, found)
+        screenshot(page, "graphs_xor_edge_labels")
