@@ -5,7 +5,7 @@
 Generates (once, cached in /tmp) a logdir of runs x tags x steps scalar events, then for each server:
 seconds from process start until every run's last point is served, peak RSS of the process tree
 (sampled every 50 ms), points served per tag, and p50/p95 latency of the scalars route under 8
-concurrent clients. TensorBoard is measured with --load_fast=true (its Rust loader) and, unless
+concurrent clients (each the median over --rounds rounds of --requests requests; the range is printed). TensorBoard is measured with --load_fast=true (its Rust loader) and, unless
 --skip-slow, --load_fast=false (its Python loader), when a `tensorboard` executable is found.
 """
 from __future__ import annotations
@@ -65,7 +65,8 @@ def get(url: str, timeout: float = 60):
         return json.loads(r.read())
 
 
-def measure(name: str, cmd: list[str], runs: int, tags: int, steps: int, clients: int, requests: int) -> dict:
+def measure(name: str, cmd: list[str], runs: int, tags: int, steps: int, clients: int, requests: int,
+            rounds: int) -> dict:
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = [0.0]
@@ -104,8 +105,6 @@ def measure(name: str, cmd: list[str], runs: int, tags: int, steps: int, clients
         if pending:
             raise RuntimeError(f"{name}: runs not served after 600 s: {sorted(pending)}")
         served = len(scalars("run0", "tag0"))
-        rng = random.Random(0)
-        targets = [(f"run{rng.randrange(runs)}", f"tag{rng.randrange(tags)}") for _ in range(requests)]
 
         def timed(target):  # the whole response received; not parsed (client CPU is not the server's latency)
             t0 = time.perf_counter()
@@ -114,10 +113,16 @@ def measure(name: str, cmd: list[str], runs: int, tags: int, steps: int, clients
                 r.read()
             return (time.perf_counter() - t0) * 1000
 
-        with ThreadPoolExecutor(clients) as pool:
-            latencies = sorted(pool.map(timed, targets))
-        return {"name": name, "load_s": load_s, "rss_mb": peak[0], "points": served,
-                "p50_ms": statistics.median(latencies), "p95_ms": latencies[int(0.95 * (len(latencies) - 1))]}
+        p50s, p95s = [], []
+        for seed in range(rounds):
+            rng = random.Random(seed)
+            targets = [(f"run{rng.randrange(runs)}", f"tag{rng.randrange(tags)}") for _ in range(requests)]
+            with ThreadPoolExecutor(clients) as pool:
+                latencies = sorted(pool.map(timed, targets))
+            p50s.append(statistics.median(latencies))
+            p95s.append(latencies[int(0.95 * (len(latencies) - 1))])
+        return {"name": name, "load_s": load_s, "rss_mb": peak[0], "points": served, "p50_ms": statistics.median(p50s),
+                "p95_ms": statistics.median(p95s), "p95_range": (min(p95s), max(p95s))}
     finally:
         stop.set()
         proc.terminate()
@@ -133,7 +138,8 @@ def main() -> None:
     parser.add_argument("--tags", type=int, default=10)
     parser.add_argument("--steps", type=int, default=20000)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=200, help="per latency round")
+    parser.add_argument("--rounds", type=int, default=5, help="latency rounds; medians are reported")
     parser.add_argument("--skip-slow", action="store_true", help="skip TensorBoard's Python loader (~40 s)")
     parser.add_argument("--tensorboard", default=shutil.which("tensorboard") or "/work/peers/bin/tensorboard")
     args = parser.parse_args()
@@ -151,12 +157,12 @@ def main() -> None:
                             [args.tensorboard, "--port", "16008", "--load_fast", "false", *common]))
     else:
         print("tensorboard not found: measuring board alone")
-    results = [measure(name, cmd, args.runs, args.tags, args.steps, args.clients, args.requests)
+    results = [measure(name, cmd, args.runs, args.tags, args.steps, args.clients, args.requests, args.rounds)
                for name, cmd in servers]
-    print(f"{'server':32} {'load s':>8} {'peak RSS MB':>12} {'points/tag':>11} {'p50 ms':>8} {'p95 ms':>8}")
+    print(f"{'server':32} {'load s':>8} {'peak RSS MB':>12} {'points/tag':>11} {'p50 ms':>8} {'p95 ms':>8} {'p95 range':>13}")
     for r in results:
         print(f"{r['name']:32} {r['load_s']:8.2f} {r['rss_mb']:12.0f} {r['points']:11,} {r['p50_ms']:8.1f} "
-              f"{r['p95_ms']:8.1f}")
+              f"{r['p95_ms']:8.1f} {r['p95_range'][0]:6.1f}-{r['p95_range'][1]:<6.1f}")
     ours = results[0]
     for r in results[1:]:
         print(f"board / {r['name']}: load {ours['load_s'] / r['load_s']:.2f}x, RSS {ours['rss_mb'] / r['rss_mb']:.2f}x, "
