@@ -204,6 +204,21 @@ def test_assign_ops_and_manual_update():
 
 
 # ---- summaries ----------------------------------------------------------------------------------------
+def test_read_value_sees_the_update_it_depends_on():
+    """TF1's read_value() is a new read under the current control dependencies (value() is the one made with
+    the variable): it runs after the assign it depends on and sees the new value."""
+    tf.reset_default_graph()
+    v = tf.Variable(1.0, name="v")
+    bump = tf.assign_add(v, 10.0)
+    with tf.control_dependencies([bump]):
+        after = v.read_value()
+    assert after.op.type == "Identity" and after.op.name == "read"
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(after) == 11.0
+        assert sess.run(after) == 21.0
+
+
 def test_summary_tags_follow_scopes_and_image_numbering():
     x = tf.placeholder(tf.float32, [None, 4])
     with tf.name_scope("cost"):

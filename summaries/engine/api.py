@@ -30,6 +30,7 @@ from summaries.engine.math_ops import (abs, add, add_n, arg_max, arg_min, argmax
                                        squared_difference, subtract, truediv)
 from summaries.engine import conv_ops as _conv
 from summaries.engine import layers as _layers
+from summaries.engine import moving_averages as _moving_averages
 from summaries.engine import nn_ops as _nn
 from summaries.engine import rnn as _rnn
 from summaries.engine import train as _train
@@ -158,7 +159,8 @@ train = types.SimpleNamespace(
     AdagradOptimizer=_train.AdagradOptimizer, RMSPropOptimizer=_train.RMSPropOptimizer,
     SummaryWriter=FileWriter, Saver=_Saver, get_or_create_global_step=_train.get_or_create_global_step,
     create_global_step=_train.create_global_step, get_global_step=_train.get_global_step,
-    global_step=_train.global_step, exponential_decay=_train.exponential_decay)
+    global_step=_train.global_step, exponential_decay=_train.exponential_decay,
+    ExponentialMovingAverage=_moving_averages.ExponentialMovingAverage)
 
 initializers = types.SimpleNamespace(
     zeros=zeros_initializer, ones=ones_initializer, constant=constant_initializer,

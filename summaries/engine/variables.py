@@ -150,7 +150,10 @@ class Variable:
         return self._snapshot
 
     def read_value(self) -> Tensor:
-        return self._snapshot
+        """A new read, made under the current control dependencies, that sees the value when it runs: TF1's
+        ref variables read after the updates they depend on, while `value()` is one early snapshot."""
+        return simple_op("Identity", [self._snapshot], self.dtype, self.shape, None, name="read", exec_idx=(),
+                         factory=_var_factory(self._op)).outputs[0]
 
     def initialized_value(self) -> Tensor:
         return self._initial_value
