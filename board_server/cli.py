@@ -35,6 +35,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if not args.logdir and not args.logdir_spec:
         p.error("one of --logdir or --logdir_spec is required (e.g. board --logdir ./logs)")
+    if not 0 <= args.port <= 65535:
+        p.error(f"--port must be 0-65535 (0 picks a free one), not {args.port}")
+    if not args.reload_interval >= 0:  # also refuses nan
+        p.error(f"--reload_interval must be 0 (load once) or a number of seconds, not {args.reload_interval}")
+    if args.load_workers is not None and args.load_workers < 1:
+        p.error(f"--load_workers must be at least 1, not {args.load_workers}")
     return args
 
 

@@ -10,6 +10,8 @@ import time
 import urllib.parse
 import urllib.request
 
+import pytest
+
 from conftest import ROOT, get_json, serve
 
 N = 600
@@ -93,3 +95,16 @@ def test_missing_logdir_is_announced_then_loaded_when_it_appears(tmp_path):
         proc.terminate()
         proc.wait(timeout=10)
         proc.stdout.close()
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--port", "99999"], "--port must be 0-65535"),  # the socket layer would have wrapped it to 34463
+    (["--port", "-1"], "--port must be 0-65535"),
+    (["--reload_interval", "-5"], "--reload_interval must be 0"),
+    (["--reload_interval", "nan"], "--reload_interval must be 0"),
+    (["--load_workers", "0"], "--load_workers must be at least 1"),
+])
+def test_bad_flags_are_refused_by_name(tmp_path, flags, message):
+    cmd = [sys.executable, "-m", "board_server", "--logdir", str(tmp_path), *flags]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
