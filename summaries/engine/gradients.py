@@ -19,7 +19,8 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
     from summaries.engine.array_ops import ones_like
     from summaries.engine.math_ops import add_n
 
-    # Ops between xs and ys: reachable backwards from ys and forwards from xs.
+    # Ops between xs and ys: reachable backwards from ys and forwards from xs through float tensors only
+    # (as TF1: a cond's predicate does not make its Switches depend on x).
     back = set()
     stack = [y.op for y in ys]
     while stack:
@@ -33,7 +34,8 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
     x_ops = {id(x.op) for x in xs}
     fwd = set(x_ops)
     for op in g._ops:
-        if id(op) in back and any(id(t.op) in fwd for t in op.inputs) and id(op) not in stop:
+        if id(op) in back and id(op) not in stop and any(t.dtype.is_floating and id(t.op) in fwd
+                                                         for t in op.inputs):
             fwd.add(id(op))
     between = [op for op in g._ops if id(op) in back and id(op) in fwd]
 

@@ -35,6 +35,7 @@ class Tensor:
     """One output of an Operation: `name` is "op:index"; static dtype and shape."""
 
     __array_priority__ = 100
+    _ctx = None  # the cond branch it was made in (control_flow._Branch), None outside any cond
 
     def __init__(self, op: "Operation", index: int, dtype: DType, shape: TensorShape):
         self.op = op
@@ -156,6 +157,7 @@ class Graph:
         self._name_stack = ""
         self._collections: dict[str, list] = {}
         self._control_stack: list[list[Operation]] = []
+        self._cond_ctx = None  # the innermost cond branch being built (control_flow._Branch)
         self.seed = None
         self._finalized = False
         self._var_store: dict[str, object] = {}
@@ -210,15 +212,24 @@ class Graph:
         name = scope[:-1] if scope.endswith("/") else scope
         if name in self._by_name:
             raise ValueError(f"Duplicate node name in graph: '{name}'")
+        for t in inputs:
+            if t.graph is not self:
+                raise ValueError(f"Tensor {t} must be from the same graph as the op {name!r} being created.")
         ctrl = list(control_inputs)
+        ctx = self._cond_ctx
+        if ctx is not None:  # inside a cond branch: outside inputs go through Switches, sources wait on the pivot
+            exec_idx = tuple(range(len(inputs))) if exec_idx is None else tuple(exec_idx)
+            inputs = ctx.capture_inputs(name, inputs, exec_idx)
+            if not exec_idx and ctx.pivot not in ctrl:
+                ctrl.insert(0, ctx.pivot)
         for deps in self._control_stack:
             for c in deps:
                 if c not in ctrl and not any(t.op is c for t in inputs):
                     ctrl.append(c)
-        for t in inputs:
-            if t.graph is not self:
-                raise ValueError(f"Tensor {t} must be from the same graph as the op {name!r} being created.")
         op = Operation(self, op_type, name, inputs, outputs, attrs, kernel, factory, exec_idx, ctrl)
+        if ctx is not None:
+            for t in op.outputs:
+                t._ctx = ctx
         self._ops.append(op)
         self._by_name[name] = op
         self._names_in_use.setdefault(name.lower(), 1)
@@ -297,12 +308,13 @@ class Graph:
     # ---- contexts -----------------------------------------------------------------------------
     @contextlib.contextmanager
     def control_dependencies(self, control_inputs):
-        if control_inputs is None:
+        if control_inputs is None:  # as TF1, this also leaves any cond branch being built
             saved, self._control_stack = self._control_stack, []
+            saved_ctx, self._cond_ctx = self._cond_ctx, None
             try:
                 yield
             finally:
-                self._control_stack = saved
+                self._control_stack, self._cond_ctx = saved, saved_ctx
             return
         ops = []
         for c in control_inputs:

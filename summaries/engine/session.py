@@ -4,6 +4,10 @@ Per (fetches, feeds) signature the session finds the ops the fetches need (throu
 inputs, stopping at fed tensors), orders them by creation (a topological order), and generates a flat
 function whose body is one kernel call per op with locals for tensors. Repeated `sess.run` calls of a
 training loop then cost one dict lookup plus the numpy work.
+
+`cond` (TF1's Switch/Merge) needs dead tensors: the untaken output of a Switch is `DEAD` and every op
+that depends on it is skipped. Only ops that can see a dead input get a guarded line, so plans
+without a Switch are generated exactly as before.
 """
 from __future__ import annotations
 
@@ -20,6 +24,37 @@ from summaries.engine.errors import InvalidArgumentError, OpError
 from summaries.engine.graph import Operation, Tensor, get_default_graph
 
 _local = threading.local()
+
+
+class _Dead:
+    """The value of a tensor in the branch of a `cond` that was not taken (TF's "dead" tensor)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "DEAD"
+
+
+DEAD = _Dead()
+
+
+def _maybe_dead(order, fed) -> set:
+    """Ids of ops that may be skipped: Switch, or fed by one (a Merge only when all its inputs are)."""
+    dead: set = set()
+    for op in order:
+        if op.outputs and all(id(t) in fed for t in op.outputs):
+            continue
+        ins = [id(op.inputs[i].op) in dead for i in op._exec_idx if id(op.inputs[i]) not in fed]
+        by_data = (bool(ins) and all(ins)) if op.type == "Merge" else any(ins)
+        if op.type == "Switch" or by_data or any(id(c) in dead for c in op.control_inputs):
+            dead.add(id(op))
+    return dead
+
+
+def _dead_fetch_error(t: Tensor) -> InvalidArgumentError:
+    return InvalidArgumentError(None, t.op, f"Fetched tensor '{t.name}' has no value: it is in the branch of a "
+                                            f"`cond` that was not taken for this predicate value, so its op "
+                                            f"'{t.op.name}' did not run.")
 
 
 def _session_stack() -> list:
@@ -74,6 +109,28 @@ def _flatten(fetches, graph, out: list):
     return lambda vals: vals[i]
 
 
+def _guarded_line(op, k: int, call: str, out_names: list, names: dict, fed: dict, dead, dead_expr: dict) -> str:
+    """The line of a maybe-dead op: skipped (outputs DEAD) when a data input (except for Merge, which picks
+    the live one itself) or a control input was; records how its own dependents test that it was skipped."""
+    parts = [] if op.type == "Merge" else [
+        f"{names[id(op.inputs[i])]} is DEAD" for i in op._exec_idx
+        if id(op.inputs[i]) not in fed and id(op.inputs[i].op) in dead]
+    parts += [dead_expr[id(c)] for c in op.control_inputs if id(c) in dead]
+    guard = " or ".join(parts)
+    if not out_names:
+        dead_expr[id(op)] = f"d{k}"
+        return f"    if not (d{k} := {guard}): {call}"
+    if op.type == "Switch":
+        dead_expr[id(op)] = f"({out_names[0]} is DEAD and {out_names[1]} is DEAD)"
+    else:
+        dead_expr[id(op)] = f"{out_names[0]} is DEAD"
+    lhs = ", ".join(out_names) + " = "
+    if not guard:
+        return f"    {lhs}{call}"
+    skipped = "DEAD" if len(out_names) == 1 else "(" + ", ".join(["DEAD"] * len(out_names)) + ")"
+    return f"    {lhs}{skipped} if {guard} else {call}"
+
+
 class _Plan:
     """The compiled function for one (fetches, feeds) signature."""
 
@@ -104,6 +161,8 @@ class _Plan:
         names = {}
         for i, t in enumerate(feed_tensors):
             names[id(t)] = f"f{i}"
+        dead = _maybe_dead(order, fed) if any(op.type == "Switch" for op in order) else ()
+        dead_expr: dict = {}  # op id -> expression true when that op was skipped in this run
         lines, kernels, self.line_ops = [], {}, {}
         n = 0
         for k, op in enumerate(order):
@@ -127,14 +186,22 @@ class _Plan:
             else:
                 lhs = ", ".join(out_names) + " = "
             self.line_ops[len(lines) + 2] = op
-            lines.append(f"    {lhs}{kname}({args})")
+            if id(op) in dead:
+                lines.append(_guarded_line(op, k, f"{kname}({args})", out_names, names, fed, dead, dead_expr))
+            else:
+                lines.append(f"    {lhs}{kname}({args})")
         rets = [names[id(el)] if isinstance(el, Tensor) else "None" for el in fetch_els]
         params = [f"f{i}" for i in range(len(feed_tensors))] + [f"{k}={k}" for k in kernels]
-        src = f"def _run({', '.join(params)}):\n" + "\n".join(lines) + \
+        ns = dict(kernels)
+        if dead:
+            params += ["DEAD=DEAD", "_dead=_dead"]
+            ns.update(DEAD=DEAD, _dead=lambda i: _dead_fetch_error(fetch_els[i]))
+            lines += [f"    if {names[id(el)]} is DEAD: raise _dead({i})" for i, el in enumerate(fetch_els)
+                      if isinstance(el, Tensor) and id(el) not in fed and id(el.op) in dead]
+        self.source = f"def _run({', '.join(params)}):\n" + "\n".join(lines) + \
             f"\n    return ({', '.join(rets)}{',' if rets else ''})\n"
         self.filename = f"<plan {id(self):x}>"
-        ns = dict(kernels)
-        exec(compile(src, self.filename, "exec"), ns)
+        exec(compile(self.source, self.filename, "exec"), ns)
         self.fn = ns["_run"]
         self.feed_specs = [(t, t.dtype.np, t.shape._dims, f"Cannot feed value of shape {{}} for Tensor "
                             f"'{t.name}', which has shape '{t.shape}'") for t in feed_tensors]
