@@ -192,8 +192,8 @@ def test_dropout_while_training_drops_rate_and_scales_the_rest(rate):
 
 # ---- errors ----------------------------------------------------------------------------------------
 def test_unsupported_inputs_fail_clearly_at_build_time():
-    with pytest.raises(ValueError, match="rank-2"):
-        tf.layers.dense(tf.placeholder(tf.float32, [None, 3, 4]), 2)
+    with pytest.raises(ValueError, match="min_ndim=2"):
+        tf.layers.dense(tf.placeholder(tf.float32, [4]), 2)
     with pytest.raises(ValueError, match="last dimension"):
         tf.layers.dense(tf.placeholder(tf.float32, [None, None]), 2)
     img = tf.placeholder(tf.float32, [None, 8, 8, 3])
@@ -211,3 +211,34 @@ def test_unsupported_inputs_fail_clearly_at_build_time():
 
 def test_compat_v1_layers_is_the_same_namespace():
     assert tf.compat.v1.layers.dense is tf.layers.dense
+
+
+# ---- rank > 2 ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("static", [True, False])
+def test_dense_maps_rank_3_inputs_over_the_last_axis(static):
+    """[batch, time, features] -> [batch, time, units], as TF1's tensordot: against numpy and finite
+    differences, with the static shape kept where it is known."""
+    rng = np.random.default_rng(3)
+    xv = rng.standard_normal((2, 5, 4))
+    x = tf.placeholder(tf.float64, [2, 5, 4] if static else [None, None, 4])
+    y = tf.layers.dense(x, 3, activation=tf.tanh, bias_initializer=tf.constant_initializer(0.5))
+    assert y.shape.as_list() == ([2, 5, 3] if static else [None, None, 3])
+    kernel = [v for v in tf.trainable_variables() if v.op.name == "dense/kernel"][0]
+    loss = tf.reduce_sum(tf.square(y))
+    grad_x, grad_k = tf.gradients(loss, [x, kernel])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        k = sess.run(kernel)
+        got, gx, gk = sess.run([y, grad_x, grad_k], {x: xv})
+        np.testing.assert_allclose(got, np.tanh(np.einsum("btf,fu->btu", xv, k) + 0.5), rtol=1e-12)
+
+        def f(xx):
+            return sess.run(loss, {x: xx})
+        eps, numeric = 1e-6, np.zeros_like(xv)
+        for i in np.ndindex(xv.shape):
+            d = np.zeros_like(xv)
+            d[i] = eps
+            numeric[i] = (f(xv + d) - f(xv - d)) / (2 * eps)
+        np.testing.assert_allclose(gx, numeric, rtol=1e-5, atol=1e-8)
+        want_gk = np.einsum("btf,btu->fu", xv, 2 * got * (1 - got ** 2))
+        np.testing.assert_allclose(gk, want_gk, rtol=1e-10)

@@ -71,17 +71,33 @@ def _finish(y: Tensor, units: int, use_bias: bool, bias_initializer, trainable: 
 def dense(inputs, units: int, activation=None, use_bias: bool = True, kernel_initializer: Initializer | None = None,
           bias_initializer: Initializer = _ZEROS, trainable: bool = True, name: str | None = None,
           reuse=None) -> Tensor:
-    """`activation(inputs @ kernel + bias)` with `<scope>/kernel` [in, units] and `<scope>/bias` [units]."""
+    """`activation(inputs @ kernel + bias)` with `<scope>/kernel` [in, units] and `<scope>/bias` [units];
+    inputs of rank > 2 (e.g. [batch, time, features]) are mapped over their last axis, as in TF1."""
     x = convert_to_tensor(inputs)
     dims = _dims(x, "dense")
-    if len(dims) != 2:
-        raise ValueError(f"tf.layers.dense: this engine takes rank-2 inputs [batch, features] (flatten first), "
-                         f"got shape {x.shape}")
-    if dims[1] is None:
+    if len(dims) < 2:
+        raise ValueError(f"Input 0 of layer dense is incompatible with the layer: expected min_ndim=2, found "
+                         f"ndim={len(dims)}. Full shape received: {x.shape}")
+    if dims[-1] is None:
         raise ValueError("The last dimension of the inputs to `Dense` should be defined. Found `None`.")
     with _layer_scope("dense", name, reuse):
-        kernel = get_variable("kernel", [dims[1], int(units)], x.dtype, kernel_initializer, trainable=trainable)
-        return _finish(matmul(x, kernel), int(units), use_bias, bias_initializer, trainable, activation)
+        kernel = get_variable("kernel", [dims[-1], int(units)], x.dtype, kernel_initializer, trainable=trainable)
+        return _finish(_matmul_last_axis(x, dims, kernel), int(units), use_bias, bias_initializer, trainable,
+                       activation)
+
+
+def _matmul_last_axis(x: Tensor, dims: list, kernel: Tensor) -> Tensor:
+    """`x @ kernel` over x's last axis (TF1's tensordot for rank > 2): flattened to 2-D and shaped back,
+    the leading dimensions static where they are known."""
+    if len(dims) == 2:
+        return matmul(x, kernel)
+    units = kernel.shape.as_list()[1]
+    lead = dims[:-1]
+    with name_scope("Tensordot"):
+        y = matmul(reshape(x, [-1, dims[-1]]), kernel)
+        y = reshape(y, lead + [units] if None not in lead else concat([shape(x)[:-1], [units]], 0))
+    y.set_shape(lead + [units])
+    return y
 
 
 def conv2d(inputs, filters: int, kernel_size, strides=(1, 1), padding: str = "valid",
@@ -264,15 +280,9 @@ def fully_connected(inputs, num_outputs: int, activation_fn=nn_ops.relu, normali
     n = int(num_outputs)
     with _layer_scope("fully_connected", scope, reuse):  # weights default to glorot uniform, as get_variable's
         w = get_variable("weights", [dims[-1], n], x.dtype, weights_initializer, trainable=trainable)
-        flat = x if len(dims) == 2 else reshape(x, [-1, dims[-1]])
-        y = matmul(flat, w)
+        y = _matmul_last_axis(x, dims, w)
         if normalizer_fn is not None:
             y = normalizer_fn(y, **(normalizer_params or {}))
         elif biases_initializer is not None:
             y = nn_ops.bias_add(y, get_variable("biases", [n], x.dtype, biases_initializer, trainable=trainable))
-        if activation_fn is not None:
-            y = activation_fn(y)
-        if len(dims) > 2:
-            lead = dims[:-1]
-            y = reshape(y, lead + [n] if None not in lead else concat([shape(x)[:-1], [n]], 0))
-        return y
+        return y if activation_fn is None else activation_fn(y)
