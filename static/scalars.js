@@ -176,7 +176,7 @@ export async function mount(container, ctx) {
       descending: (a, b) => (key(b) > key(a) ? 1 : -1), ascending: (a, b) => (key(a) > key(b) ? 1 : -1),
       nearest: (a, b) => a.dist - b.dist, name: (a, b) => (a.run < b.run ? -1 : 1)}[settings.sort];
     rows.sort(order);
-    const head = el('tr', {}, ...['', 'Run', settings.smoothing > 0 ? 'Smoothed' : '', 'Value', 'Step',
+    const head = el('tr', {}, ...['', 'Run', settings.smoothing > 0 ? 'Smoothed' : '', 'Value', 'Step', 'Time',
       'Relative'].filter((h, i) => i !== 2 || h).map((h) => el('th', {text: h})));
     const body = rows.map((r) => {
       const swatch = el('span', {class: 'swatch'});
@@ -184,6 +184,7 @@ export async function mount(container, ctx) {
       return el('tr', {}, el('td', {}, swatch), el('td', {class: 'run-name', text: r.run}),
         settings.smoothing > 0 ? el('td', {text: formatNumber(r.smoothed)}) : null,
         el('td', {text: formatNumber(r.value)}), el('td', {text: String(r.step)}),
+        el('td', {class: 'time', text: new Date(r.wall * 1000).toLocaleString()}),
         el('td', {text: formatDuration(r.relative)}));
     });
     ctx.tooltip.replaceChildren(el('div', {class: 'tooltip-title', text: card.tag}), el('table', {}, head, ...body));

@@ -86,6 +86,14 @@ def test_hover_tooltip_lists_every_visible_run(page, xor_url):
     page.wait_for_selector("#tooltip:not([hidden])")
     rows = page.locator("#tooltip td.run-name").all_text_contents()
     assert sorted(rows) == ["xor_logs", "xor_logs_r0_01"]
+    # each row's wall-clock time is the one TensorBoard reads for that run at that step
+    heads = page.locator("#tooltip th").all_text_contents()
+    assert heads[1:] == ["Run", "Smoothed", "Value", "Step", "Time", "Relative"]
+    for row in page.locator("#tooltip tr").all()[1:]:
+        cells = row.locator("td").all_text_contents()
+        run, step, shown = cells[1], int(cells[4]), cells[5]
+        wall = {s: w for s, w, _ in expected("tf1_xor")["runs"][run]["scalars"]["cost/cost"]}[step]
+        assert shown == page.evaluate("(w) => new Date(w * 1000).toLocaleString()", wall)
     screenshot(page, "scalars_tooltip")
 
 
