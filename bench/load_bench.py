@@ -5,8 +5,9 @@
 Generates (once, cached in /tmp) a logdir of runs x tags x steps scalar events, then for each server:
 seconds from process start until every run's last point is served, peak RSS of the process tree
 (sampled every 50 ms), points served per tag, and p50/p95 latency of the scalars route under 8
-concurrent clients (each the median over --rounds rounds of --requests requests; the range is printed). TensorBoard is measured with --load_fast=true (its Rust loader) and, unless
---skip-slow, --load_fast=false (its Python loader), when a `tensorboard` executable is found.
+concurrent clients (each the median over --rounds rounds of --requests requests; the p95 range is
+printed). TensorBoard is measured with --load_fast=true (its Rust loader) and, unless --skip-slow,
+--load_fast=false (its Python loader), when a `tensorboard` executable is found.
 """
 from __future__ import annotations
 
@@ -159,7 +160,8 @@ def main() -> None:
         print("tensorboard not found: measuring board alone")
     results = [measure(name, cmd, args.runs, args.tags, args.steps, args.clients, args.requests, args.rounds)
                for name, cmd in servers]
-    print(f"{'server':32} {'load s':>8} {'peak RSS MB':>12} {'points/tag':>11} {'p50 ms':>8} {'p95 ms':>8} {'p95 range':>13}")
+    print(f"{'server':32} {'load s':>8} {'peak RSS MB':>12} {'points/tag':>11} {'p50 ms':>8} {'p95 ms':>8} "
+          f"{'p95 range':>13}")
     for r in results:
         print(f"{r['name']:32} {r['load_s']:8.2f} {r['rss_mb']:12.0f} {r['points']:11,} {r['p50_ms']:8.1f} "
               f"{r['p95_ms']:8.1f} {r['p95_range'][0]:6.1f}-{r['p95_range'][1]:<6.1f}")
