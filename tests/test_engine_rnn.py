@@ -299,8 +299,8 @@ def test_clear_errors():
         tf.nn.dynamic_rnn(tf.contrib.rnn.BasicLSTMCell(H), x, dtype=tf.float32)
     with pytest.raises(ValueError, match="must give a dtype"):
         tf.nn.dynamic_rnn(tf.contrib.rnn.BasicLSTMCell(H), tf.placeholder(tf.float32, [B, T, D]))
-    with pytest.raises(NotImplementedError, match="use_peepholes"):
-        tf.nn.rnn_cell.LSTMCell(H, use_peepholes=True)
+    with pytest.raises(NotImplementedError, match="num_unit_shards"):
+        tf.nn.rnn_cell.LSTMCell(H, num_unit_shards=2)
 
 
 def test_dynamic_batch_size_with_zero_state_from_tensor():

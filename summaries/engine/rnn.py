@@ -1,9 +1,11 @@
-"""TF1's RNN API (`tf.nn.rnn_cell`, `tf.contrib.rnn`, `dynamic_rnn`, `static_rnn`) on the engine's own ops.
+"""TF1's RNN API (`tf.nn.rnn_cell`, `tf.contrib.rnn`, `dynamic_rnn`, `static_rnn` and their bidirectional
+forms) on the engine's own ops.
 
 Cells create their variables on their first call, inside a default-named variable scope taken from the
 enclosing one, exactly where TF1's layer-based cells put them (`rnn/basic_lstm_cell/kernel`,
 `rnn/multi_rnn_cell/cell_0/gru_cell/gates/bias`, ...), and reuse them on every later call. The engine has
-no while_loop, so `dynamic_rnn` unrolls over the time axis, which must therefore be known statically.
+no while_loop, so `dynamic_rnn` unrolls over the time axis, which must therefore be known statically. The
+backward direction of a bidirectional RNN reads the inputs reversed per example (`reverse_sequence`).
 Gradients need nothing new: everything is built from differentiable ops (matmul, slicing, sigmoid, ...).
 """
 from __future__ import annotations
@@ -15,6 +17,7 @@ from summaries.engine import nn_ops
 from summaries.engine.array_ops import cast, concat, expand_dims, identity, shape, stack, unstack, zeros
 from summaries.engine.graph import Tensor, convert_to_tensor, name_scope
 from summaries.engine.math_ops import add, clip_by_value, less, matmul, multiply, subtract
+from summaries.engine.sequence_ops import reverse, reverse_sequence
 from summaries.engine.variables import (Initializer, constant_initializer, get_variable, variable_scope,
                                         zeros_initializer)
 
@@ -129,8 +132,6 @@ class BasicLSTMCell(RNNCell):
         super().__init__(reuse, name)
         self._units, self._forget_bias = int(num_units), float(forget_bias)
         self._tuple, self._act = state_is_tuple, _activation(activation)
-        self._initializer: Initializer | None = None
-        self._cell_clip = None
 
     @property
     def state_size(self):
@@ -139,7 +140,7 @@ class BasicLSTMCell(RNNCell):
     output_size = property(lambda self: self._units)
 
     def _build(self, depth, dtype):
-        self._kernel = get_variable("kernel", [depth + self._units, 4 * self._units], dtype, self._initializer)
+        self._kernel = get_variable("kernel", [depth + self._units, 4 * self._units], dtype)
         self._bias = get_variable("bias", [4 * self._units], dtype, zeros_initializer())
 
     def _step(self, x, state):
@@ -149,27 +150,65 @@ class BasicLSTMCell(RNNCell):
         i, j, f, o = z[:, :n], z[:, n:2 * n], z[:, 2 * n:3 * n], z[:, 3 * n:]
         new_c = add(multiply(c, nn_ops.sigmoid(add(f, self._forget_bias))),
                     multiply(nn_ops.sigmoid(i), self._act(j)))
-        if self._cell_clip is not None:
-            new_c = clip_by_value(new_c, -self._cell_clip, self._cell_clip)
         new_h = multiply(self._act(new_c), nn_ops.sigmoid(o))
         return new_h, (LSTMStateTuple(new_c, new_h) if self._tuple else concat([new_c, new_h], 1))
 
 
-class LSTMCell(BasicLSTMCell):
-    """TF1's `LSTMCell` for its common arguments (initializer, forget_bias, cell_clip); same gate math and
-    variable names (`lstm_cell/kernel`, `lstm_cell/bias`) as BasicLSTMCell."""
+class LSTMCell(RNNCell):
+    """TF1's full LSTM: BasicLSTMCell's gates plus optional peepholes (`w_f_diag`, `w_i_diag`, `w_o_diag`:
+    the cell state feeds the gates), cell clipping, and a projection (`projection/kernel`) that maps the
+    output (and the state's h) to num_proj units, optionally clipped."""
     _base_name = "lstm_cell"
 
     def __init__(self, num_units: int, use_peepholes: bool = False, cell_clip: float | None = None,
                  initializer: Initializer | None = None, num_proj: int | None = None, proj_clip=None,
                  num_unit_shards=None, num_proj_shards=None, forget_bias: float = 1.0, state_is_tuple: bool = True,
                  activation=None, reuse=None, name: str | None = None, dtype=None):
-        if use_peepholes or num_proj is not None:
-            raise NotImplementedError("LSTMCell: use_peepholes and num_proj are not supported by this engine; "
-                                      "use LSTMCell(num_units) without them")
-        super().__init__(num_units, forget_bias, state_is_tuple, activation, reuse, name)
-        self._initializer = initializer
+        if num_unit_shards is not None or num_proj_shards is not None:
+            raise NotImplementedError("LSTMCell: num_unit_shards/num_proj_shards (variable partitioning) are "
+                                      "not supported by this engine")
+        super().__init__(reuse, name)
+        self._units, self._peep, self._init = int(num_units), bool(use_peepholes), initializer
         self._cell_clip = None if cell_clip is None else float(cell_clip)
+        self._proj = None if num_proj is None else int(num_proj)
+        self._proj_clip = None if proj_clip is None else float(proj_clip)
+        self._forget_bias, self._tuple, self._act = float(forget_bias), state_is_tuple, _activation(activation)
+
+    @property
+    def state_size(self):
+        h = self._proj or self._units
+        return LSTMStateTuple(self._units, h) if self._tuple else self._units + h
+
+    output_size = property(lambda self: self._proj or self._units)
+
+    def _build(self, depth, dtype):
+        n = self._units
+        self._kernel = get_variable("kernel", [depth + (self._proj or n), 4 * n], dtype, self._init)
+        self._bias = get_variable("bias", [4 * n], dtype, zeros_initializer())
+        if self._peep:
+            self._w_f, self._w_i, self._w_o = (get_variable(f"w_{g}_diag", [n], dtype, self._init) for g in "fio")
+        if self._proj is not None:
+            self._proj_kernel = get_variable("projection/kernel", [n, self._proj], dtype, self._init)
+
+    def _step(self, x, state):
+        n, sig = self._units, nn_ops.sigmoid
+        c, m = state if self._tuple else (state[:, :n], state[:, n:])
+        z = _linear([x, m], self._kernel, self._bias)
+        i, j, f, o = z[:, :n], z[:, n:2 * n], z[:, 2 * n:3 * n], z[:, 3 * n:]
+        f = add(f, self._forget_bias)
+        if self._peep:
+            f, i = add(f, multiply(self._w_f, c)), add(i, multiply(self._w_i, c))
+        new_c = add(multiply(sig(f), c), multiply(sig(i), self._act(j)))
+        if self._cell_clip is not None:
+            new_c = clip_by_value(new_c, -self._cell_clip, self._cell_clip)
+        if self._peep:
+            o = add(o, multiply(self._w_o, new_c))
+        new_m = multiply(sig(o), self._act(new_c))
+        if self._proj is not None:
+            new_m = matmul(new_m, self._proj_kernel)
+            if self._proj_clip is not None:
+                new_m = clip_by_value(new_m, -self._proj_clip, self._proj_clip)
+        return new_m, (LSTMStateTuple(new_c, new_m) if self._tuple else concat([new_c, new_m], 1))
 
 
 class GRUCell(RNNCell):
@@ -314,3 +353,59 @@ def static_rnn(cell: RNNCell, inputs, initial_state=None, dtype=None, sequence_l
         raise ValueError("inputs must not be empty")
     with variable_scope(scope or "rnn"):
         return _unroll(cell, steps, _batch_size(steps[0], 0), initial_state, dtype, sequence_length)
+
+
+def _reverse_time(x: Tensor, sequence_length, time_axis: int, batch_axis: int) -> Tensor:
+    """Reverse each example's valid steps (all steps without sequence_length), as the backward pass sees them."""
+    if sequence_length is None:
+        return reverse(x, [time_axis])
+    return reverse_sequence(x, sequence_length, seq_axis=time_axis, batch_axis=batch_axis)
+
+
+def bidirectional_dynamic_rnn(cell_fw: RNNCell, cell_bw: RNNCell, inputs, sequence_length=None,
+                              initial_state_fw=None, initial_state_bw=None, dtype=None, parallel_iterations=None,
+                              swap_memory=False, time_major: bool = False, scope=None):
+    """dynamic_rnn forward (scope `fw`) and over the per-example reversed inputs (scope `bw`), the latter's
+    outputs reversed back so both line up in time; returns ((output_fw, output_bw), (state_fw, state_bw))."""
+    x = convert_to_tensor(inputs)
+    if sequence_length is not None:
+        sequence_length = convert_to_tensor(sequence_length)
+    t_axis, b_axis = (0, 1) if time_major else (1, 0)
+    with variable_scope(scope or "bidirectional_rnn"):
+        with variable_scope("fw") as fw_scope:
+            output_fw, state_fw = dynamic_rnn(cell_fw, x, sequence_length, initial_state_fw, dtype,
+                                              time_major=time_major, scope=fw_scope)
+        with variable_scope("bw") as bw_scope:
+            x_rev = _reverse_time(x, sequence_length, t_axis, b_axis)
+            tmp, state_bw = dynamic_rnn(cell_bw, x_rev, sequence_length, initial_state_bw, dtype,
+                                        time_major=time_major, scope=bw_scope)
+    output_bw = _reverse_time(tmp, sequence_length, t_axis, b_axis)
+    return (output_fw, output_bw), (state_fw, state_bw)
+
+
+def _reverse_steps(steps: list, sequence_length) -> list:
+    """A list of [batch, depth] steps reversed per example (TF1 stacks them time-major to do so)."""
+    if sequence_length is None:
+        return steps[::-1]
+    return unstack(reverse_sequence(stack(steps), sequence_length, seq_axis=0, batch_axis=1), len(steps))
+
+
+def static_bidirectional_rnn(cell_fw: RNNCell, cell_bw: RNNCell, inputs, initial_state_fw=None,
+                             initial_state_bw=None, dtype=None, sequence_length=None, scope=None):
+    """static_rnn both ways (scopes `fw`/`bw`); returns (list of concat([fw, bw], 1) per step, state_fw,
+    state_bw)."""
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError("inputs must be a sequence")
+    if not inputs:
+        raise ValueError("inputs must not be empty")
+    steps = [convert_to_tensor(v) for v in inputs]
+    if sequence_length is not None:
+        sequence_length = convert_to_tensor(sequence_length)
+    with variable_scope(scope or "bidirectional_rnn"):
+        with variable_scope("fw") as fw_scope:
+            output_fw, state_fw = static_rnn(cell_fw, steps, initial_state_fw, dtype, sequence_length, fw_scope)
+        with variable_scope("bw") as bw_scope:
+            tmp, state_bw = static_rnn(cell_bw, _reverse_steps(steps, sequence_length), initial_state_bw, dtype,
+                                       sequence_length, bw_scope)
+    output_bw = _reverse_steps(tmp, sequence_length)
+    return [concat([fw, bw], 1) for fw, bw in zip(output_fw, output_bw)], state_fw, state_bw
