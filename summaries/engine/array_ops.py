@@ -323,7 +323,7 @@ def _concat_grad(op, g):
         cuts = np.cumsum([np.shape(v)[axis] for v in vs[:-1]])
         return tuple(np.split(gv, cuts, axis))
     sop = make_op("SplitV", get_default_graph().unique_name("split") + "/", [g] + list(xs),
-                  [(x.dtype, x.shape) for x in xs], kernel=split)
+                  [(x.dtype, x.shape) for x in xs], kernel=split, attrs={"axis": axis})
     return list(sop.outputs) + [None]
 
 
