@@ -204,6 +204,17 @@ def test_assign_ops_and_manual_update():
 
 
 # ---- summaries ----------------------------------------------------------------------------------------
+def test_control_dependency_on_a_fed_placeholder_is_satisfied_by_the_feed():
+    tf.reset_default_graph()
+    x = tf.placeholder(tf.float32, [2], name="x")
+    with tf.control_dependencies([x]):
+        y = tf.constant(3.0) * 2.0
+    with tf.Session() as sess:
+        assert sess.run(y, {x: [1.0, 2.0]}) == 6.0
+        with pytest.raises(tf.errors.InvalidArgumentError, match="placeholder tensor 'x'"):
+            sess.run(y)
+
+
 def test_read_value_sees_the_update_it_depends_on():
     """TF1's read_value() is a new read under the current control dependencies (value() is the one made with
     the variable): it runs after the assign it depends on and sees the new value."""

@@ -30,7 +30,10 @@ from summaries.engine.math_ops import (abs, add, add_n, arg_max, arg_min, argmax
                                        squared_difference, subtract, truediv)
 from summaries.engine import conv_ops as _conv
 from summaries.engine import layers as _layers
+from summaries.engine import learning_rate_decay as _lr
+from summaries.engine import metrics as _metrics
 from summaries.engine import moving_averages as _moving_averages
+from summaries.engine import nn_extra_ops as _nnx
 from summaries.engine import nn_ops as _nn
 from summaries.engine import rnn as _rnn
 from summaries.engine import train as _train
@@ -45,7 +48,12 @@ from summaries.engine.variables import (AUTO_REUSE, Variable, VariableScope, all
                                         random_uniform_initializer, trainable_variables,
                                         truncated_normal_initializer, variable_scope, variables_initializer,
                                         variance_scaling_initializer, xavier_initializer, zeros_initializer)
+from summaries.engine.manip_ops import (boolean_mask, einsum, gather_nd, lin_space, linspace,  # noqa: F401
+                                        matrix_transpose, pad, range, sequence_mask, split, tensordot, tile)
+from summaries.engine.nn_extra_ops import Print, div_no_nan, py_func  # noqa: F401
 from summaries.engine.nn_ops import sigmoid, tanh  # noqa: F401
+from summaries.engine.reduce_ops import count_nonzero, reduce_logsumexp  # noqa: F401
+from summaries.engine.sequence_ops import reverse, reverse_sequence, reverse_v2  # noqa: F401
 from summaries.summary import FileWriter
 
 # TF0.x/1.0 names still used by the classic labs.
@@ -114,10 +122,12 @@ nn = types.SimpleNamespace(
     sparse_softmax_cross_entropy_with_logits=_nn.sparse_softmax_cross_entropy_with_logits,
     sigmoid_cross_entropy_with_logits=_nn.sigmoid_cross_entropy_with_logits, dropout=_nn.dropout,
     l2_loss=_nn.l2_loss, bias_add=_nn.bias_add, moments=_nn.moments, embedding_lookup=gather,
+    top_k=_nnx.top_k, in_top_k=_nnx.in_top_k, l2_normalize=_nnx.l2_normalize, selu=_nnx.selu,
     batch_normalization=_nn.batch_normalization,
     conv2d=_conv.conv2d, max_pool=_conv.max_pool, max_pool2d=_conv.max_pool2d, avg_pool=_conv.avg_pool,
     xw_plus_b=lambda x, w, b, name=None: add(matmul(x, w), b, name=name or "xw_plus_b"),
-    dynamic_rnn=_rnn.dynamic_rnn, static_rnn=_rnn.static_rnn,
+    dynamic_rnn=_rnn.dynamic_rnn, static_rnn=_rnn.static_rnn, bidirectional_dynamic_rnn=_rnn.bidirectional_dynamic_rnn,
+    static_bidirectional_rnn=_rnn.static_bidirectional_rnn,
     rnn_cell=types.SimpleNamespace(
         RNNCell=_rnn.RNNCell, BasicRNNCell=_rnn.BasicRNNCell, BasicLSTMCell=_rnn.BasicLSTMCell,
         LSTMCell=_rnn.LSTMCell, GRUCell=_rnn.GRUCell, MultiRNNCell=_rnn.MultiRNNCell,
@@ -159,8 +169,12 @@ train = types.SimpleNamespace(
     AdagradOptimizer=_train.AdagradOptimizer, RMSPropOptimizer=_train.RMSPropOptimizer,
     SummaryWriter=FileWriter, Saver=_Saver, get_or_create_global_step=_train.get_or_create_global_step,
     create_global_step=_train.create_global_step, get_global_step=_train.get_global_step,
-    global_step=_train.global_step, exponential_decay=_train.exponential_decay,
+    global_step=_train.global_step, AdadeltaOptimizer=_train.AdadeltaOptimizer,
+    exponential_decay=_lr.exponential_decay, piecewise_constant=_lr.piecewise_constant,
+    polynomial_decay=_lr.polynomial_decay, natural_exp_decay=_lr.natural_exp_decay,
+    inverse_time_decay=_lr.inverse_time_decay, cosine_decay=_lr.cosine_decay,
     ExponentialMovingAverage=_moving_averages.ExponentialMovingAverage)
+metrics = types.SimpleNamespace(accuracy=_metrics.accuracy, mean=_metrics.mean)
 
 initializers = types.SimpleNamespace(
     zeros=zeros_initializer, ones=ones_initializer, constant=constant_initializer,
@@ -173,8 +187,10 @@ initializers = types.SimpleNamespace(
 contrib = types.SimpleNamespace(
     layers=types.SimpleNamespace(
         xavier_initializer=xavier_initializer, variance_scaling_initializer=variance_scaling_initializer,
-        xavier_initializer_conv2d=xavier_initializer, fully_connected=_layers.fully_connected),
-    rnn=types.SimpleNamespace(**vars(nn.rnn_cell), static_rnn=_rnn.static_rnn),
+        xavier_initializer_conv2d=xavier_initializer, fully_connected=_layers.fully_connected,
+        l1_regularizer=_nnx.l1_regularizer, l2_regularizer=_nnx.l2_regularizer),
+    rnn=types.SimpleNamespace(**vars(nn.rnn_cell), static_rnn=_rnn.static_rnn,
+                              static_bidirectional_rnn=_rnn.static_bidirectional_rnn),
     seq2seq=types.SimpleNamespace(sequence_loss=_nn.sequence_loss))
 
 random = types.SimpleNamespace(normal=random_normal, uniform=random_uniform, truncated_normal=truncated_normal,
@@ -182,7 +198,9 @@ random = types.SimpleNamespace(normal=random_normal, uniform=random_uniform, tru
 math = types.SimpleNamespace(add=add, subtract=subtract, multiply=multiply, divide=divide, log=log, exp=exp,
                              sqrt=sqrt, square=square, reduce_mean=reduce_mean, reduce_sum=reduce_sum,
                              sigmoid=sigmoid, tanh=tanh, argmax=argmax, equal=equal, abs=abs, maximum=maximum,
-                             minimum=minimum, pow=pow, negative=negative)
+                             minimum=minimum, pow=pow, negative=negative, reduce_logsumexp=reduce_logsumexp,
+                             count_nonzero=count_nonzero, top_k=_nnx.top_k, in_top_k=_nnx.in_top_k,
+                             l2_normalize=_nnx.l2_normalize, divide_no_nan=div_no_nan)
 
 
 def _app_run(main=None, argv=None):

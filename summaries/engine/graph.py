@@ -25,6 +25,7 @@ class GraphKeys:
     GLOBAL_STEP = "global_step"
     UPDATE_OPS = "update_ops"
     MOVING_AVERAGE_VARIABLES = "moving_average_variables"
+    METRIC_VARIABLES = "metric_variables"
     LOSSES = "losses"
     REGULARIZATION_LOSSES = "regularization_losses"
     TRAIN_OP = "train_op"

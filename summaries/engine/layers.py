@@ -61,18 +61,21 @@ def _channels_last(data_format: str, layer: str) -> None:
                          f"be 'channels_last', got {data_format!r}")
 
 
-def _finish(y: Tensor, units: int, use_bias: bool, bias_initializer, trainable: bool, activation) -> Tensor:
+def _finish(y: Tensor, units: int, use_bias: bool, bias_initializer, trainable: bool, activation,
+            bias_regularizer=None) -> Tensor:
     """`activation(y + <scope>/bias)`, the tail dense and conv2d share (bias [units] when `use_bias`)."""
     if use_bias:
-        y = nn_ops.bias_add(y, get_variable("bias", [units], y.dtype, bias_initializer, trainable=trainable))
+        y = nn_ops.bias_add(y, get_variable("bias", [units], y.dtype, bias_initializer, trainable=trainable,
+                                            regularizer=bias_regularizer))
     return y if activation is None else activation(y)
 
 
 def dense(inputs, units: int, activation=None, use_bias: bool = True, kernel_initializer: Initializer | None = None,
           bias_initializer: Initializer = _ZEROS, trainable: bool = True, name: str | None = None,
-          reuse=None) -> Tensor:
+          reuse=None, kernel_regularizer=None, bias_regularizer=None) -> Tensor:
     """`activation(inputs @ kernel + bias)` with `<scope>/kernel` [in, units] and `<scope>/bias` [units];
-    inputs of rank > 2 (e.g. [batch, time, features]) are mapped over their last axis, as in TF1."""
+    inputs of rank > 2 (e.g. [batch, time, features]) are mapped over their last axis, as in TF1.
+    Regularizer losses go to REGULARIZATION_LOSSES as `<scope>/kernel/Regularizer/...`, as in TF1."""
     x = convert_to_tensor(inputs)
     dims = _dims(x, "dense")
     if len(dims) < 2:
@@ -81,9 +84,10 @@ def dense(inputs, units: int, activation=None, use_bias: bool = True, kernel_ini
     if dims[-1] is None:
         raise ValueError("The last dimension of the inputs to `Dense` should be defined. Found `None`.")
     with _layer_scope("dense", name, reuse):
-        kernel = get_variable("kernel", [dims[-1], int(units)], x.dtype, kernel_initializer, trainable=trainable)
+        kernel = get_variable("kernel", [dims[-1], int(units)], x.dtype, kernel_initializer, trainable=trainable,
+                              regularizer=kernel_regularizer)
         return _finish(_matmul_last_axis(x, dims, kernel), int(units), use_bias, bias_initializer, trainable,
-                       activation)
+                       activation, bias_regularizer)
 
 
 def _matmul_last_axis(x: Tensor, dims: list, kernel: Tensor) -> Tensor:
@@ -103,7 +107,8 @@ def _matmul_last_axis(x: Tensor, dims: list, kernel: Tensor) -> Tensor:
 def conv2d(inputs, filters: int, kernel_size, strides=(1, 1), padding: str = "valid",
            data_format: str = "channels_last", activation=None, use_bias: bool = True,
            kernel_initializer: Initializer | None = None, bias_initializer: Initializer = _ZEROS,
-           trainable: bool = True, name: str | None = None, reuse=None) -> Tensor:
+           trainable: bool = True, name: str | None = None, reuse=None, kernel_regularizer=None,
+           bias_regularizer=None) -> Tensor:
     """2-D convolution of NHWC `inputs` with `<scope>/kernel` [kh, kw, in, filters], plus `<scope>/bias`."""
     _channels_last(data_format, "conv2d")
     x = convert_to_tensor(inputs)
@@ -116,9 +121,9 @@ def conv2d(inputs, filters: int, kernel_size, strides=(1, 1), padding: str = "va
     (kh, kw), (sh, sw), pad = _pair(kernel_size, "kernel_size"), _pair(strides, "strides"), _padding(padding)
     with _layer_scope("conv2d", name, reuse):
         kernel = get_variable("kernel", [kh, kw, dims[3], int(filters)], x.dtype, kernel_initializer,
-                              trainable=trainable)
+                              trainable=trainable, regularizer=kernel_regularizer)
         y = conv_ops.conv2d(x, kernel, strides=[1, sh, sw, 1], padding=pad)
-        return _finish(y, int(filters), use_bias, bias_initializer, trainable, activation)
+        return _finish(y, int(filters), use_bias, bias_initializer, trainable, activation, bias_regularizer)
 
 
 def _pooling(op, base: str, inputs, pool_size, strides, padding, data_format, name) -> Tensor:

@@ -273,6 +273,7 @@ class _Reduction:
     MEAN = "weighted_mean"
     SUM_OVER_BATCH_SIZE = "weighted_sum_over_batch_size"
     SUM_BY_NONZERO_WEIGHTS = "weighted_sum_by_nonzero_weights"
+    SUM_OVER_NONZERO_WEIGHTS = SUM_BY_NONZERO_WEIGHTS
 
 
 class losses:
@@ -327,13 +328,98 @@ class losses:
             return losses._finish(ce, weights, loss_collection)
 
     @staticmethod
+    def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
+                              reduction=_Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
+        """TF1's weighting and reduction of per-element losses (in float32, cast back): the default divides
+        the weighted sum by the number of nonzero weights (broadcast to the losses), 0 when there are none."""
+        from summaries.engine.array_ops import cast, ones_like, size, where, zeros_like
+        from summaries.engine.math_ops import equal
+        from summaries.engine.nn_extra_ops import div_no_nan
+        if reduction not in (_Reduction.NONE, _Reduction.SUM, _Reduction.MEAN, _Reduction.SUM_OVER_BATCH_SIZE,
+                             _Reduction.SUM_BY_NONZERO_WEIGHTS):
+            raise ValueError(f"Invalid Reduction Key {reduction}.")
+        with name_scope(scope or "weighted_loss"):
+            per = convert_to_tensor(losses)
+            in_dtype = per.dtype
+            per = cast(per, dt.float32)
+            w = cast(convert_to_tensor(weights, dt.float32 if not isinstance(weights, Tensor) else None),
+                     dt.float32)
+            loss = multiply(per, w)
+            if reduction != _Reduction.NONE:
+                loss = reduce_sum(loss)
+                denom = None
+                if reduction == _Reduction.MEAN:
+                    denom = reduce_sum(multiply(ones_like(per), w))
+                elif reduction == _Reduction.SUM_BY_NONZERO_WEIGHTS:
+                    with name_scope("num_present") as nscope:
+                        present = where(equal(w, 0.0), zeros_like(w), ones_like(w))
+                        denom = reduce_sum(multiply(present, ones_like(per)), name=nscope)
+                elif reduction == _Reduction.SUM_OVER_BATCH_SIZE:
+                    denom = cast(size(per), dt.float32, name="num_elements")
+                if denom is not None:
+                    loss = div_no_nan(loss, denom, name="value")
+            loss = cast(loss, in_dtype)
+            if loss_collection:
+                get_default_graph().add_to_collection(loss_collection, loss)
+            return loss
+
+    @staticmethod
+    def log_loss(labels, predictions, weights=1.0, epsilon=1e-7, scope=None, loss_collection=GraphKeys.LOSSES,
+                 reduction=_Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
+        """-y log(p + eps) - (1 - y) log(1 - p + eps), weighted and reduced as TF1 (float32)."""
+        from summaries.engine.array_ops import to_float
+        from summaries.engine.math_ops import log
+        with name_scope(scope or "log_loss") as sc:
+            p, y = to_float(predictions), to_float(labels)
+            losses._check_shapes(p, y)
+            per = subtract(negative(multiply(y, log(add(p, epsilon)))),
+                           multiply(subtract(1.0, y), log(add(subtract(1.0, p), epsilon))))
+            return losses.compute_weighted_loss(per, weights, sc, loss_collection, reduction)
+
+    @staticmethod
+    def huber_loss(labels, predictions, weights=1.0, delta=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
+                   reduction=_Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
+        """0.5 e^2 for |e| <= delta, else delta (|e| - 0.5 delta), e = predictions - labels (float32)."""
+        from summaries.engine.array_ops import to_float
+        from summaries.engine.math_ops import abs as _abs, minimum
+        with name_scope(scope or "huber_loss") as sc:
+            p, y = to_float(predictions), to_float(labels)
+            losses._check_shapes(p, y)
+            abs_error = _abs(subtract(p, y))
+            quadratic = minimum(abs_error, delta)
+            linear = subtract(abs_error, quadratic)
+            per = add(multiply(0.5, multiply(quadratic, quadratic)), multiply(delta, linear))
+            return losses.compute_weighted_loss(per, weights, sc, loss_collection, reduction)
+
+    @staticmethod
+    def _check_shapes(p: Tensor, y: Tensor) -> None:
+        if not p.shape.is_compatible_with(y.shape):
+            raise ValueError(f"Shapes {p.shape} and {y.shape} are incompatible")
+
+    @staticmethod
     def get_losses(scope=None, loss_collection=GraphKeys.LOSSES):
         return get_default_graph().get_collection(loss_collection, scope)
 
     @staticmethod
-    def get_total_loss(add_regularization_losses=True, name="total_loss"):
+    def get_regularization_losses(scope=None) -> list:
+        return get_default_graph().get_collection(GraphKeys.REGULARIZATION_LOSSES, scope)
+
+    @staticmethod
+    def get_regularization_loss(scope=None, name="total_regularization_loss") -> Tensor:
+        """The sum of the regularization losses (an AddN), or a 0.0 constant when there are none."""
+        from summaries.engine.array_ops import constant
         from summaries.engine.math_ops import add_n
-        return add_n(losses.get_losses(), name=name)
+        regs = losses.get_regularization_losses(scope)
+        return add_n(regs, name=name) if regs else constant(0.0)
+
+    @staticmethod
+    def get_total_loss(add_regularization_losses=True, name="total_loss", scope=None) -> Tensor:
+        """AddN of the LOSSES collection plus (by default, as TF1) the regularization losses."""
+        from summaries.engine.math_ops import add_n
+        parts = losses.get_losses(scope)
+        if add_regularization_losses:
+            parts += losses.get_regularization_losses(scope)
+        return add_n(parts, name=name)
 
 
 def moments(x, axes, shift=None, name=None, keep_dims=False, keepdims=None):

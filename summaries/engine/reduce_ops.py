@@ -8,7 +8,8 @@ import numpy as np
 
 from summaries.engine import dtypes as dt
 from summaries.engine.array_ops import constant
-from summaries.engine.graph import Tensor, convert_to_tensor, make_op, name_scope, register_gradient, static_value
+from summaries.engine.graph import (Tensor, convert_to_tensor, make_op, name_scope, no_gradient, register_gradient,
+                                    simple_op, static_value)
 from summaries.engine.math_ops import _grad_op
 
 # ---- reductions --------------------------------------------------------------------------------------
@@ -85,6 +86,41 @@ def reduce_any(input_tensor, axis=None, keepdims=None, name=None, reduction_indi
 
 def reduce_all(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
     return _reduce("All", np.all, input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
+
+
+def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
+                     keep_dims=None) -> Tensor:
+    """log(sum(exp(x))) built as TF1 builds it: the (finite, stop_gradient'ed) max is subtracted before
+    exp so large inputs do not overflow, and added back after the log; gradients flow through exp."""
+    from summaries.engine.array_ops import reshape, shape, stop_gradient, where, zeros_like
+    from summaries.engine.math_ops import add, exp, log, subtract
+    keep = bool(keepdims if keepdims is not None else (keep_dims or False))
+    axis = reduction_indices if axis is None else axis
+    with name_scope(name or "ReduceLogSumExp"):
+        x = convert_to_tensor(input_tensor)
+        raw_max = reduce_max(x, axis, keepdims=True)
+        finite = simple_op("IsFinite", [raw_max], dt.bool_, raw_max.shape, np.isfinite).outputs[0]
+        my_max = stop_gradient(where(finite, raw_max, zeros_like(raw_max)))
+        result = log(reduce_sum(exp(subtract(x, my_max)), axis, keepdims=keep))
+        if not keep:
+            my_max = reshape(my_max, shape(result))
+            my_max.set_shape(result.shape)
+        return add(result, my_max)
+
+
+def count_nonzero(input_tensor, axis=None, keepdims=None, dtype=dt.int64, name=None, reduction_indices=None,
+                  keep_dims=None) -> Tensor:
+    """How many elements are != 0 along `axis`, as TF1: NotEqual, cast to int64, Sum, cast to `dtype`."""
+    from summaries.engine.array_ops import cast, zeros
+    from summaries.engine.math_ops import not_equal
+    with name_scope(name or "count_nonzero"):
+        x = convert_to_tensor(input_tensor, name="input_tensor")
+        nz = cast(not_equal(x, zeros([], x.dtype)), dt.int64, name="ToInt64")
+        return cast(reduce_sum(nz, axis, keepdims, reduction_indices=reduction_indices, keep_dims=keep_dims),
+                    dtype)
+
+
+no_gradient("IsFinite")
 
 
 def _expand_back(gv, xshape, axes, keep):

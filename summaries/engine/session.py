@@ -153,7 +153,9 @@ class _Plan:
                 t = op.inputs[i]
                 if id(t) not in fed and id(t.op) not in needed:
                     stack.append(t.op)
-            stack.extend(c for c in op.control_inputs if id(c) not in needed)
+            # a control input whose outputs are all fed is satisfied by the feed (TF1: a fed placeholder)
+            stack.extend(c for c in op.control_inputs
+                         if id(c) not in needed and not (c.outputs and all(id(t) in fed for t in c.outputs)))
         order = sorted(needed.values(), key=lambda o: o._id)
         for op in order:
             if op.type == "Placeholder":

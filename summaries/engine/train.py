@@ -1,4 +1,5 @@
-"""`tf.train`: optimizers (GradientDescent, Momentum, Adam, Adagrad, RMSProp) as TF1 builds them.
+"""`tf.train`: optimizers (GradientDescent, Momentum, Adam, Adagrad, RMSProp, Adadelta) as TF1 builds them
+(learning-rate schedules are in learning_rate_decay.py).
 
 Each variable update is one Apply* op whose kernel reads the variable and its slots from the session
 store and writes new arrays back (never mutating arrays a caller may hold).
@@ -10,7 +11,6 @@ import numpy as np
 from summaries.engine import dtypes as dt
 from summaries.engine.array_ops import constant
 from summaries.engine.control_flow import group
-from summaries.engine.errors import FailedPreconditionError
 from summaries.engine.gradients import gradients
 from summaries.engine.graph import (GraphKeys, Tensor, convert_to_tensor, get_default_graph, make_op, name_scope,
                                     no_gradient)
@@ -150,7 +150,7 @@ def _apply(op_type, var, slots, grad, hypers, update):
                        attrs={"T": var.dtype, "use_locking": False}).outputs[0].op
 
 
-no_gradient("ApplyGradientDescent", "ApplyMomentum", "ApplyAdam", "ApplyAdagrad", "ApplyRMSProp")
+no_gradient("ApplyGradientDescent", "ApplyMomentum", "ApplyAdam", "ApplyAdagrad", "ApplyRMSProp", "ApplyAdadelta")
 
 
 class GradientDescentOptimizer(Optimizer):
@@ -289,6 +289,35 @@ class RMSPropOptimizer(Optimizer):
                       [self._lr_t, self._rho_t, self._mom_t, self._eps_t], update)
 
 
+class AdadeltaOptimizer(Optimizer):
+    """TF1's Adadelta: accum and accum_update are decaying averages of g^2 and of the squared updates;
+    each step moves var by lr * sqrt(accum_update + eps) / sqrt(accum + eps) * g."""
+    _slot_names = ("accum", "accum_update")
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-8, use_locking=False, name="Adadelta"):
+        super().__init__(use_locking, name)
+        self._lr, self._rho, self._eps = learning_rate, rho, epsilon
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            self._zeros_slot(v, "accum", self._name)
+            self._zeros_slot(v, "accum_update", self._name)
+
+    def _prepare(self):
+        self._lr_t = _as_hyper(self._lr, "lr")
+        self._rho_t = _as_hyper(self._rho, "rho")
+        self._eps_t = _as_hyper(self._eps, "epsilon")
+
+    def _apply_dense(self, grad, var):
+        def update(g, w, accum, accum_update, lr, rho, eps):
+            accum = accum * rho + (g * g) * (1 - rho)
+            step = np.sqrt(accum_update + eps) / np.sqrt(accum + eps) * g
+            accum_update = accum_update * rho + (step * step) * (1 - rho)
+            return w - step * lr, accum, accum_update
+        return _apply("ApplyAdadelta", var, [self.get_slot(var, "accum"), self.get_slot(var, "accum_update")],
+                      grad, [self._lr_t, self._rho_t, self._eps_t], update)
+
+
 # ---- global step and helpers ---------------------------------------------------------------------------
 def get_or_create_global_step(graph=None):
     g = graph or get_default_graph()
@@ -311,17 +340,3 @@ def get_global_step(graph=None):
 
 def global_step(sess, global_step_tensor) -> int:
     return int(sess.run(global_step_tensor))
-
-
-def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False, name=None):
-    from summaries.engine.array_ops import cast
-    from summaries.engine.math_ops import floor, multiply, pow, truediv
-    with name_scope(name or "ExponentialDecay"):
-        lr = convert_to_tensor(learning_rate, dt.float32, name="learning_rate")
-        p = truediv(cast(global_step, dt.float32), float(decay_steps))
-        if staircase:
-            p = floor(p)
-        return multiply(lr, pow(constant(float(decay_rate), dt.float32), p))
-
-
-FailedPreconditionError  # re-exported via api for tf.errors users

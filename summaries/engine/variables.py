@@ -374,17 +374,21 @@ AUTO_REUSE = "AUTO_REUSE"
 
 
 class VariableScope:
-    def __init__(self, name: str, reuse=None, initializer=None, original_name_scope: str = ""):
+    def __init__(self, name: str, reuse=None, initializer=None, original_name_scope: str = "", regularizer=None):
         self.name = name
         self.reuse = reuse
         self.initializer = initializer
         self.original_name_scope = original_name_scope
+        self.regularizer = regularizer
 
     def reuse_variables(self):
         self.reuse = True
 
     def set_initializer(self, initializer):
         self.initializer = initializer
+
+    def set_regularizer(self, regularizer):
+        self.regularizer = regularizer
 
 
 def get_variable_scope() -> VariableScope:
@@ -442,7 +446,8 @@ def variable_scope(name_or_scope=None, default_name=None, values=None, initializ
         reuse = None
     eff_reuse = True if (outer.reuse is True and reuse is None) else (reuse if reuse is not None else outer.reuse)
     with name_scope(ns_name) as ns:
-        scope = VariableScope(full, eff_reuse, initializer if initializer is not None else outer.initializer, ns)
+        scope = VariableScope(full, eff_reuse, initializer if initializer is not None else outer.initializer, ns,
+                              regularizer if regularizer is not None else outer.regularizer)
         g._var_scope = scope
         try:
             yield scope
@@ -487,4 +492,10 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
     with name_scope(None), name_scope(full + "/"):
         v = Variable(value, trainable=trainable, collections=collections, name=full + "/", dtype=d)
     g._var_store[full] = v
+    regularizer = regularizer if regularizer is not None else vs.regularizer
+    if regularizer:  # as TF1: built under "<var>/Regularizer/" free of control deps; None means no loss
+        with g.control_dependencies(None), name_scope(None), name_scope(full + "/Regularizer/"):
+            loss = regularizer(v)
+        if loss is not None:
+            g.add_to_collection(GraphKeys.REGULARIZATION_LOSSES, loss)
     return v
