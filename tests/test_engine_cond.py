@@ -17,6 +17,8 @@ import pytest
 import summaries as tf
 from summaries.engine.session import DEAD
 
+from gradcheck import numeric_grad
+
 DATA = Path(__file__).parent / "data" / "engine_cond"
 REF = np.load(DATA / "reference.npz")
 _spec = importlib.util.spec_from_file_location("engine_cond_reference", DATA / "make_reference.py")
@@ -93,15 +95,6 @@ def test_batch_norm_pattern_matches_numpy_and_tensorflow():
 
 
 # ---- values and gradients ------------------------------------------------------------------------------
-def _fd(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        d = np.zeros_like(x)
-        d[i] = eps
-        g[i] = (f(x + d) - f(x - d)) / (2 * eps)
-    return g
-
-
 @pytest.mark.parametrize("flag", [True, False])
 def test_values_and_gradients_match_numpy_finite_differences_and_tensorflow(flag):
     p, x, w, y, (gx, gw) = REFERENCE.matrix_case(tf)
@@ -113,9 +106,9 @@ def test_values_and_gradients_match_numpy_finite_differences_and_tensorflow(flag
     with tf.Session() as sess:
         got_y, got_gx, got_gw = sess.run([y, gx, gw], {p: flag, x: X, w: W})
         np.testing.assert_allclose(got_y, np_f(X, W), rtol=1e-12)
-        np.testing.assert_allclose(got_gx, _fd(lambda a: sess.run(y, {p: flag, x: a, w: W}), X), rtol=1e-6,
+        np.testing.assert_allclose(got_gx, numeric_grad(lambda a: sess.run(y, {p: flag, x: a, w: W}), X), rtol=1e-6,
                                    atol=1e-8)
-        np.testing.assert_allclose(got_gw, _fd(lambda b: sess.run(y, {p: flag, x: X, w: b}), W), rtol=1e-6,
+        np.testing.assert_allclose(got_gw, numeric_grad(lambda b: sess.run(y, {p: flag, x: X, w: b}), W), rtol=1e-6,
                                    atol=1e-8)
     np.testing.assert_allclose(got_y, REF[f"matrix_y_{flag}"], rtol=1e-12)
     np.testing.assert_allclose(got_gx, REF[f"matrix_gx_{flag}"], rtol=1e-12)
@@ -158,7 +151,7 @@ def test_nested_cond_with_tuples(fp, fq):
     with tf.Session() as sess:
         got_loss, got_g = sess.run([loss, ga], {p: fp, q: fq, a: A})
     np.testing.assert_allclose(got_loss, np_loss(A), rtol=1e-12)
-    np.testing.assert_allclose(got_g, _fd(np_loss, A), rtol=1e-6)
+    np.testing.assert_allclose(got_g, numeric_grad(np_loss, A), rtol=1e-6)
     np.testing.assert_allclose([got_loss, *got_g], [REF[f"nested_loss_{fp}_{fq}"], *REF[f"nested_g_{fp}_{fq}"]],
                                rtol=1e-12)
 

@@ -12,6 +12,8 @@ import pytest
 
 import summaries as tf
 
+from gradcheck import check_gradients
+
 RNG = np.random.default_rng(4321)
 TF_CASES = Path(__file__).parent / "data" / "engine_conv" / "tf_cases.npz"
 
@@ -156,26 +158,6 @@ def test_graphdef_attrs_match_tensorflow():
 
 
 # ---- finite differences ----------------------------------------------------------------------------
-def check_gradients(build, inputs, eps=1e-6):
-    """d sum(build(...) * r) / d inputs against central differences (float64)."""
-    tf.reset_default_graph()
-    phs = [tf.placeholder(tf.float64, v.shape) for v in inputs]
-    y = build(*phs)
-    loss = tf.reduce_sum(y * tf.constant(RNG.standard_normal(y.shape.as_list())))
-    grads = tf.gradients(loss, phs)
-    with tf.Session() as sess:
-        feed = dict(zip(phs, inputs))
-        analytic = sess.run(grads, feed)
-        for ph, x, got in zip(phs, inputs, analytic):
-            num = np.zeros_like(x)
-            for idx in np.ndindex(x.shape):
-                xp, xm = x.copy(), x.copy()
-                xp[idx] += eps
-                xm[idx] -= eps
-                num[idx] = (sess.run(loss, {**feed, ph: xp}) - sess.run(loss, {**feed, ph: xm})) / (2 * eps)
-            np.testing.assert_allclose(got, num, rtol=1e-5, atol=1e-6)
-
-
 def distinct(shape):
     """Values at least 0.05 apart, shuffled: no ties, so max pooling is differentiable everywhere."""
     return RNG.permutation(int(np.prod(shape))).reshape(shape) * 0.05 - 1.0

@@ -6,33 +6,9 @@ import pytest
 
 import summaries as tf
 
+from gradcheck import check_gradients as _check
+
 RNG = np.random.default_rng(1234)
-
-
-def _check(build, inputs, wrt=None, atol=1e-6, rtol=1e-5, eps=1e-6):
-    """Build y = build(*placeholders); compare d sum(y * r)/d inputs with central differences."""
-    tf.reset_default_graph()
-    phs = [tf.placeholder(tf.float64, v.shape, name=f"in{i}") for i, v in enumerate(inputs)]
-    y = build(*phs)
-    r = tf.constant(RNG.standard_normal(y.shape.as_list()), tf.float64)
-    loss = tf.reduce_sum(y * r)
-    wrt = list(range(len(inputs))) if wrt is None else wrt
-    grads = tf.gradients(loss, [phs[i] for i in wrt])
-    with tf.Session() as sess:
-        feed = dict(zip(phs, inputs))
-        analytic = sess.run(grads, feed)
-        for gi, i in enumerate(wrt):
-            x = inputs[i]
-            num = np.zeros_like(x)
-            for idx in np.ndindex(x.shape):
-                xp, xm = x.copy(), x.copy()
-                xp[idx] += eps
-                xm[idx] -= eps
-                fp = sess.run(loss, {**feed, phs[i]: xp})
-                fm = sess.run(loss, {**feed, phs[i]: xm})
-                num[idx] = (fp - fm) / (2 * eps)
-            assert analytic[gi] is not None, f"no gradient for input {i}"
-            np.testing.assert_allclose(analytic[gi], num, atol=atol, rtol=rtol)
 
 
 def rand(*shape, positive=False, away=None):

@@ -12,6 +12,8 @@ import pytest
 
 import summaries as tf
 
+from gradcheck import numeric_grad
+
 DATA = Path(__file__).parent / "data" / "engine_layers"
 TF_NAMES = json.loads((DATA / "tf_names.json").read_text())
 _spec = importlib.util.spec_from_file_location("make_tf_names", DATA / "make_tf_names.py")
@@ -144,19 +146,12 @@ def test_dense_gradients_match_finite_differences():
     kernel, bias = tf.trainable_variables()
     grads = tf.gradients(loss, [kernel, bias])
     assert None not in grads
-    eps = 1e-6
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         for var, got in zip([kernel, bias], sess.run(grads)):
             value = sess.run(var)
-            num = np.zeros_like(value)
-            for idx in np.ndindex(value.shape):
-                for sign in (1, -1):
-                    v = value.copy()
-                    v[idx] += sign * eps
-                    var.load(v, sess)
-                    num[idx] += sign * sess.run(loss) / (2 * eps)
-                var.load(value, sess)
+            num = numeric_grad(lambda v: (var.load(v, sess), sess.run(loss))[1], value)
+            var.load(value, sess)
             np.testing.assert_allclose(got, num, rtol=1e-6, atol=1e-8)
 
 
@@ -231,14 +226,7 @@ def test_dense_maps_rank_3_inputs_over_the_last_axis(static):
         k = sess.run(kernel)
         got, gx, gk = sess.run([y, grad_x, grad_k], {x: xv})
         np.testing.assert_allclose(got, np.tanh(np.einsum("btf,fu->btu", xv, k) + 0.5), rtol=1e-12)
-
-        def f(xx):
-            return sess.run(loss, {x: xx})
-        eps, numeric = 1e-6, np.zeros_like(xv)
-        for i in np.ndindex(xv.shape):
-            d = np.zeros_like(xv)
-            d[i] = eps
-            numeric[i] = (f(xv + d) - f(xv - d)) / (2 * eps)
+        numeric = numeric_grad(lambda xx: sess.run(loss, {x: xx}), xv)
         np.testing.assert_allclose(gx, numeric, rtol=1e-5, atol=1e-8)
         want_gk = np.einsum("btf,btu->fu", xv, 2 * got * (1 - got ** 2))
         np.testing.assert_allclose(gk, want_gk, rtol=1e-10)

@@ -7,6 +7,8 @@ import pytest
 
 import summaries as tf
 
+from gradcheck import check_gradients as check_grad
+
 RNG = np.random.default_rng(7)
 
 
@@ -18,30 +20,6 @@ def _fresh_graph():
 def run(fetches, feed=None):
     with tf.Session() as sess:
         return sess.run(fetches, feed)
-
-
-def check_grad(build, inputs, eps=1e-6):
-    """d sum(build(*xs) * r)/d xs from tf.gradients against central differences of the same graph."""
-    tf.reset_default_graph()
-    phs = [tf.placeholder(tf.float64, v.shape, name=f"in{i}") for i, v in enumerate(inputs)]
-    y = build(*phs)
-    ys = y if isinstance(y, (list, tuple)) else [y]
-    feed = dict(zip(phs, inputs))
-    with tf.Session() as sess:  # output shapes may be unknown statically (boolean_mask)
-        out_shapes = [np.shape(v) for v in sess.run(ys, feed)]
-    loss = tf.add_n([tf.reduce_sum(t * tf.constant(RNG.standard_normal(s), tf.float64))
-                     for t, s in zip(ys, out_shapes)])
-    grads = tf.gradients(loss, phs)
-    with tf.Session() as sess:
-        analytic = sess.run(grads, feed)
-        for i, x in enumerate(inputs):
-            num = np.zeros_like(x)
-            for idx in np.ndindex(x.shape):
-                xp, xm = x.copy(), x.copy()
-                xp[idx] += eps
-                xm[idx] -= eps
-                num[idx] = (sess.run(loss, {**feed, phs[i]: xp}) - sess.run(loss, {**feed, phs[i]: xm})) / (2 * eps)
-            np.testing.assert_allclose(analytic[i], num, atol=1e-6, rtol=1e-5)
 
 
 def rand(*shape):

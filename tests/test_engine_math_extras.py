@@ -10,6 +10,8 @@ import pytest
 
 import summaries as tf
 
+from gradcheck import check_gradients as _fd_check
+
 RNG = np.random.default_rng(7)
 
 
@@ -17,27 +19,6 @@ RNG = np.random.default_rng(7)
 def _fresh_graph():
     tf.reset_default_graph()
     yield
-
-
-def _fd_check(build, inputs, atol=1e-6, rtol=1e-5, eps=1e-6):
-    """d sum(build(*x) * r)/dx from tf.gradients against central differences, all in float64."""
-    tf.reset_default_graph()
-    phs = [tf.placeholder(tf.float64, v.shape, name=f"in{i}") for i, v in enumerate(inputs)]
-    y = build(*phs)
-    r = tf.constant(RNG.standard_normal(y.shape.as_list()), tf.float64)
-    loss = tf.reduce_sum(y * r)
-    grads = tf.gradients(loss, phs)
-    with tf.Session() as sess:
-        feed = dict(zip(phs, inputs))
-        analytic = sess.run(grads, feed)
-        for i, x in enumerate(inputs):
-            num = np.zeros_like(x)
-            for idx in np.ndindex(x.shape):
-                xp, xm = x.copy(), x.copy()
-                xp[idx] += eps
-                xm[idx] -= eps
-                num[idx] = (sess.run(loss, {**feed, phs[i]: xp}) - sess.run(loss, {**feed, phs[i]: xm})) / (2 * eps)
-            np.testing.assert_allclose(analytic[i], num, atol=atol, rtol=rtol)
 
 
 def _run(fetches, feed=None):

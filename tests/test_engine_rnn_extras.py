@@ -13,6 +13,8 @@ import pytest
 import summaries as tf
 from summaries.engine.errors import InvalidArgumentError
 
+from gradcheck import numeric_grad
+
 DATA = Path(__file__).parent / "data" / "engine_rnn_extras"
 RNG = np.random.default_rng(11)
 B, T, D, H, P = 2, 4, 3, 3, 2
@@ -20,19 +22,6 @@ B, T, D, H, P = 2, 4, 3, 3, 2
 
 def sig(z):
     return 1.0 / (1.0 + np.exp(-z))
-
-
-def numeric_grad(f, value, eps=1e-6):
-    """Central differences of the scalar f at `value`."""
-    num = np.zeros_like(value)
-    for idx in np.ndindex(value.shape):
-        vals = []
-        for sign in (1, -1):
-            v = value.copy()
-            v[idx] += sign * eps
-            vals.append(f(v))
-        num[idx] = (vals[0] - vals[1]) / (2 * eps)
-    return num
 
 
 def check_gradients(sess, loss, grads, x, xv, variables, feed=None):
