@@ -2,6 +2,7 @@
 written by make_reference.py there with tf.compat.v1) and against the formula in numpy."""
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -10,28 +11,16 @@ import pytest
 
 import summaries as tf
 
-REFERENCE = json.loads((Path(__file__).parent / "data" / "engine_ema" / "reference.json").read_text())
-
-
-def build():
-    """The graph of make_reference.py, line for line."""
-    w = tf.Variable([0.5, -0.5], name="w")
-    b = tf.Variable(2.0, name="b")
-    x = tf.placeholder(tf.float32, [2], name="x")
-    mean = tf.reduce_mean(x, name="batch_mean")
-    step = tf.Variable(0, trainable=False, name="step")
-    move = tf.group(tf.assign(w, x), tf.assign_add(b, 1.0), tf.assign_add(step, 1))
-    with tf.control_dependencies([move]):
-        slow = tf.train.ExponentialMovingAverage(0.9, num_updates=step, name="slow")
-        slow_op = slow.apply([w, b])
-    fast = tf.train.ExponentialMovingAverage(0.5, zero_debias=True)
-    fast_op = fast.apply([mean])
-    return w, b, x, mean, slow, slow_op, fast, fast_op
+DATA = Path(__file__).parent / "data" / "engine_ema"
+REFERENCE = json.loads((DATA / "reference.json").read_text())
+_spec = importlib.util.spec_from_file_location("engine_ema_reference", DATA / "make_reference.py")
+SCRIPT = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(SCRIPT)  # its build(tf) makes the graph TF made, here with `summaries`
 
 
 def test_averages_and_names_equal_tensorflow():
     tf.reset_default_graph()
-    w, b, x, mean, slow, slow_op, fast, fast_op = build()
+    w, b, x, mean, slow, slow_op, fast, fast_op = SCRIPT.build(tf)
     assert sorted(v.op.name for v in tf.global_variables()) == REFERENCE["global_variables"]
     assert sorted(slow.variables_to_restore()) == REFERENCE["restore"]
     with tf.Session() as sess:
