@@ -353,6 +353,14 @@ export async function mount(container, ctx) {
       g.classList.toggle('traced', on);
       g.classList.toggle('dimmed', !on);
     }
+    // a stub is an edge too: traced when both ends are (an open box counts when a node inside it is)
+    const reached = (id) => ids.has(id) || [...ids].some((x) => x.startsWith(`${id}/`));
+    for (const g of viewport.querySelectorAll('.aux-stub')) {
+      const agg = (state.stubs.get(g.dataset.node) || {})[g.dataset.dir];
+      const on = reached(g.dataset.node) && Boolean(agg) && agg.others.some((o) => reached(o.other));
+      g.classList.toggle('traced', on);
+      g.classList.toggle('dimmed', !on);
+    }
   }
 
   async function showDetails(name, kind = 'op', id = name) {

@@ -251,3 +251,27 @@ def test_edge_labels_overlap_no_node_and_no_other_label(page):
             found = page.evaluate(OVERLAPS)
             assert found["labels"] >= 5 and found["overlaps"] == [], (scope, found)
         screenshot(page, "graphs_xor_edge_labels")
+
+
+def test_trace_lights_the_stubs_on_the_traced_path(page):
+    """Stubs are edges to the side column: tracing the summary Merge op's inputs lights every stub into it
+    (both ends); tracing x-input (which has no inputs) dims them all."""
+    with serve(FIXTURES / "tf1_xor", "--reload_interval", "0") as url:
+        loaded(url)
+        open_graphs(page, url)
+        stubs = ".aux-stub"
+        total = page.locator(stubs).count()
+        assert total == 5
+        page.locator(".graph-node[data-id='Merge']").dispatch_event("click")  # open the box
+        wait_version(page, 2)
+        page.check(".graph-trace")
+        page.locator(".graph-node[data-id='Merge/MergeSummary']").dispatch_event("click")
+        page.wait_for_function(f"() => document.querySelectorAll('{stubs}.traced').length === {total}")
+        strokes = page.evaluate("""() => ['layer1', 'cost', 'x-input', 'train'].map((id) => getComputedStyle(
+            document.querySelector(`.graph-node[data-id='${id}'] > rect`)).stroke)""")
+        assert strokes[:3] == ["rgb(216, 67, 21)"] * 3 and strokes[3] != strokes[0]  # traced scopes show it too
+        screenshot(page, "graphs_xor_trace_stubs")
+        page.locator(".graph-node[data-id='x-input']").dispatch_event("click")
+        page.wait_for_function(f"() => document.querySelectorAll('{stubs}.dimmed').length === {total}")
+        assert page.locator(f"{stubs}.traced").count() == 0
+
