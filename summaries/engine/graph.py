@@ -100,6 +100,8 @@ class Tensor:
 class Operation:
     """A node: type, unique name, input tensors, control inputs, outputs, attrs and its kernel."""
 
+    _loop = None  # the while loop body it was built in (while_loop._LoopContext): run only by that loop's op
+
     def __init__(self, graph: "Graph", op_type: str, name: str, inputs, outputs, attrs, kernel, factory,
                  exec_idx, control_inputs):
         self.graph = graph
@@ -159,6 +161,7 @@ class Graph:
         self._collections: dict[str, list] = {}
         self._control_stack: list[list[Operation]] = []
         self._cond_ctx = None  # the innermost cond branch being built (control_flow._Branch)
+        self._loop_ctx = None  # the innermost while loop body being built (while_loop._LoopContext)
         self.seed = None
         self._finalized = False
         self._var_store: dict[str, object] = {}
@@ -227,7 +230,13 @@ class Graph:
             for c in deps:
                 if c not in ctrl and not any(t.op is c for t in inputs):
                     ctrl.append(c)
+        loop = self._loop_ctx
+        if loop is not None:  # inside a while body: outside inputs become the loop's capture stand-ins
+            exec_idx = tuple(range(len(inputs))) if exec_idx is None else tuple(exec_idx)
+            inputs, ctrl = loop.capture_inputs(inputs, exec_idx, ctrl)
         op = Operation(self, op_type, name, inputs, outputs, attrs, kernel, factory, exec_idx, ctrl)
+        if loop is not None:
+            op._loop = loop
         if ctx is not None:
             for t in op.outputs:
                 t._ctx = ctx
@@ -309,13 +318,14 @@ class Graph:
     # ---- contexts -----------------------------------------------------------------------------
     @contextlib.contextmanager
     def control_dependencies(self, control_inputs):
-        if control_inputs is None:  # as TF1, this also leaves any cond branch being built
+        if control_inputs is None:  # as TF1, this also leaves any cond branch or loop body being built
             saved, self._control_stack = self._control_stack, []
             saved_ctx, self._cond_ctx = self._cond_ctx, None
+            saved_loop, self._loop_ctx = self._loop_ctx, None
             try:
                 yield
             finally:
-                self._control_stack, self._cond_ctx = saved, saved_ctx
+                self._control_stack, self._cond_ctx, self._loop_ctx = saved, saved_ctx, saved_loop
             return
         ops = []
         for c in control_inputs:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import sys
 import threading
 
 import numpy as np
@@ -215,6 +214,13 @@ class _Plan:
             tb = tb.tb_next
         return None
 
+    def op_error(self, e: Exception):
+        """`e` raised by a kernel of this plan as TF's InvalidArgumentError naming the op (None if not a kernel's)."""
+        op = self.failing_op(e.__traceback__)
+        if op is None:
+            return None
+        return InvalidArgumentError(None, op, f"{type(e).__name__}: {e}\n\t [[node {op.name} (op: {op.type})]]")
+
 
 def _convert_feed(value, npd, dims, msg):
     if npd == object:
@@ -299,11 +305,10 @@ class BaseSession:
         except OpError:
             raise
         except Exception as e:
-            op = plan.failing_op(sys.exc_info()[2])
-            if op is None:
+            err = plan.op_error(e)
+            if err is None:
                 raise
-            raise InvalidArgumentError(None, op, f"{type(e).__name__}: {e}\n\t [[node {op.name} "
-                                                 f"(op: {op.type})]]") from e
+            raise err from e
         store_ids = None
         out = []
         for v in vals:

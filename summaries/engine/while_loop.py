@@ -1,0 +1,390 @@
+"""TF1's `tf.while_loop` as one functional op, and `map_fn` / `scan` / `foldl` built on it.
+
+`cond` and `body` are traced once, under `while/`, while a loop context is active (`Graph._loop_ctx`):
+each tensor they take from outside is replaced by a per-loop capture stand-in (an `Enter` op) and becomes
+an input of the `While` op. That op's kernel compiles cond and body into two session sub-plans and iterates
+in Python, so the main plan never sees the body and graphs without loops compile exactly as before.
+The gradient runs the body's gradient sub-graph (built once per loop) backward over the loop variables
+the forward kernel kept for each iteration.
+"""
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from summaries.engine import dtypes as dt
+from summaries.engine.array_ops import concat, expand_dims, gather, reshape, shape, zeros, zeros_like
+from summaries.engine.control_flow import _assert_same, _flatten, _pack
+from summaries.engine.dtypes import TensorShape, as_shape
+from summaries.engine.errors import InvalidArgumentError, OpError
+from summaries.engine.gradients import gradients
+from summaries.engine.graph import (Tensor, convert_to_tensor, is_tensor_like, make_op, name_scope,
+                                    register_gradient)
+from summaries.engine.math_ops import less
+from summaries.engine.session import _Plan
+
+_SHAPE_HINT = ("To allow the shape to vary across iterations, use the `shape_invariants` argument of "
+               "tf.while_loop to specify a less-specific shape.")
+
+
+@contextlib.contextmanager
+def _building(g, ctx, name_stack: str):
+    """Build inside loop context `ctx` only: outer cond branches and control dependencies do not reach in."""
+    saved = g._loop_ctx, g._cond_ctx, g._control_stack, g._name_stack
+    g._loop_ctx, g._cond_ctx, g._control_stack, g._name_stack = ctx, None, [], name_stack
+    try:
+        yield
+    finally:
+        g._loop_ctx, g._cond_ctx, g._control_stack, g._name_stack = saved
+
+
+def _enter(src: Tensor, shape, name: str = "Enter") -> Tensor:
+    """A stand-in that the loop's sub-plans feed; `src` is a display-only (non-exec) input."""
+    g = src.graph
+    with g.name_scope(name) as scope:
+        return make_op("Enter", scope, [src], [(src.dtype, shape)], exec_idx=(),
+                       attrs={"T": src.dtype, "is_constant": False}).outputs[0]
+
+
+class _LoopContext:
+    """A loop body (or a loop's gradient body) being built; `forward`: the loop whose ops a gradient may use."""
+
+    def __init__(self, g, forward=None):
+        self.graph, self.parent, self.forward = g, g._loop_ctx, forward
+        self.scope = g._name_stack
+        self.captured: dict = {}  # id(outside tensor) -> its stand-in
+        self.sources: list = []  # outside tensors, in capture order: inputs of the loop op
+        self.standins: list = []
+        self.control: list = []  # outside ops that inner ops wait on: control inputs of the loop op
+        self.grad = None  # a forward loop's gradient context, once a gradient was asked for
+        # set by while_loop / _grad_body once traced: vars, inits, cond, body, ... / gys, dxs, fl, fc
+
+    def owns(self, op) -> bool:
+        c = op._loop
+        while c is not None:
+            if c is self or c is self.forward:
+                return True
+            c = c.parent
+        return False
+
+    def capture(self, t: Tensor) -> Tensor:
+        if self.owns(t.op):
+            return t
+        s = self.captured.get(id(t))
+        if s is None:
+            with _building(self.graph, self, self.scope):
+                s = _enter(t, t.shape)
+            s.op.attrs["is_constant"] = True
+            self.captured[id(t)] = s
+            self.sources.append(t)
+            self.standins.append(s)
+        return s
+
+    def capture_inputs(self, inputs, exec_idx, ctrl):
+        """Data inputs from outside go through stand-ins; outside control inputs move to the loop op."""
+        inputs = list(inputs)
+        for i in exec_idx:
+            inputs[i] = self.capture(inputs[i])
+        inner = []
+        for c in ctrl:
+            if self.owns(c):
+                inner.append(c)
+            elif c not in self.control:
+                self.control.append(c)
+        return inputs, inner
+
+
+def _run(plan: _Plan, args):
+    """Run a sub-plan; a kernel's exception names the inner op, as `Session.run` does for its plans."""
+    try:
+        return plan.fn(*args)
+    except OpError:
+        raise
+    except Exception as e:
+        err = plan.op_error(e)
+        if err is None:
+            raise
+        raise err from e
+
+
+def _as_tensor_of(x, like: Tensor) -> Tensor:
+    return convert_to_tensor(x) if is_tensor_like(x) else convert_to_tensor(x, like.dtype)
+
+
+def _check_shape(init: Tensor, out: Tensor, inv: TensorShape):
+    if not out.shape.is_compatible_with(inv):
+        raise ValueError(f"Input tensor '{init.name}' enters the loop with shape {inv}, but has shape "
+                         f"{out.shape} after one iteration. {_SHAPE_HINT}")
+    if out.dtype is not init.dtype:
+        raise ValueError(f"Input tensor '{init.name}' enters the loop with dtype {init.dtype.name}, but has "
+                         f"dtype {out.dtype.name} after one iteration.")
+
+
+def _less_specific(out: TensorShape, inv: TensorShape) -> bool:
+    """True when the body's static shape does not prove the invariant (checked at run time instead)."""
+    if inv._dims is None:
+        return False
+    return out._dims is None or any(i is not None and o is None for o, i in zip(out._dims, inv._dims))
+
+
+def _loop_factory(op, ctx):
+    """The While kernel: compiles cond/body sub-plans for the session and iterates them."""
+    nv, has_max = len(ctx.vars), ctx.has_max
+    checks = [(i, np.dtype(s.dtype.np), s.shape._dims if i in ctx.loose else None, s)
+              for i, s in enumerate(ctx.vars)]
+
+    def check(vals):
+        for i, npd, dims, s in checks:
+            v = vals[i]
+            if getattr(v, "dtype", None) != npd or dims is not None and (
+                    np.ndim(v) != len(dims) or any(d is not None and d != n for d, n in zip(dims, np.shape(v)))):
+                raise InvalidArgumentError(None, op, f"Loop variable {i} ('{ctx.inits[i].name}') of '{op.name}' "
+                                                     f"entered as {s.dtype.name} {s.shape} but the body returned "
+                                                     f"{np.asarray(v).dtype} {np.shape(v)}")
+
+    def factory(sess):
+        feeds = ctx.vars + ctx.standins
+        cond_plan, body_plan = _Plan(sess, [ctx.cond], feeds), _Plan(sess, ctx.body, feeds)
+        keep = ctx.grad is not None  # a gradient exists: keep every iteration's loop variables
+
+        def kernel(*args):
+            vals, caps = args[:nv], args[nv:len(args) - has_max]
+            limit = args[-1] if has_max else None
+            hist = [] if keep else None
+            n = 0
+            while (limit is None or n < limit) and _run(cond_plan, vals + caps)[0]:
+                if keep:
+                    hist.append(vals)
+                vals = _run(body_plan, vals + caps)
+                check(vals)
+                n += 1
+            if ctx.back_prop:
+                return (*vals, (hist, caps))
+            return vals if nv > 1 else vals[0]
+        return kernel
+    return factory
+
+
+def _split_vars(loop_vars):
+    """(a bare tensor?, structure spec of the top-level items as a list, leaves)."""
+    single = not isinstance(loop_vars, (list, tuple))
+    leaves: list = []
+    return single, _flatten([loop_vars] if single else list(loop_vars), leaves), leaves
+
+
+def _invariants(spec, inv, out: list) -> None:
+    """Append one shape per loop variable: `inv` follows the loop variables' structure down to shapes."""
+    if spec is None:
+        out.append(as_shape(inv))
+        return
+    kind, orig, subs = spec
+    items = [inv[k] for k in sorted(orig)] if kind == "dict" else list(inv)
+    if len(items) != len(subs):
+        raise ValueError(f"shape_invariants {inv!r} do not have the structure of the loop variables {orig!r}")
+    for sub, x in zip(subs, items):
+        _invariants(sub, x, out)
+
+
+def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations: int = 10, back_prop: bool = True,
+               swap_memory: bool = False, name=None, maximum_iterations=None, return_same_structure: bool = False):
+    """TF1's `tf.while_loop`: repeat `body` while `cond` holds; returns the final loop variables."""
+    if not callable(cond):
+        raise TypeError("cond must be callable.")
+    if not callable(body):
+        raise TypeError("body must be callable.")
+    if parallel_iterations < 1:
+        raise TypeError("parallel_iterations must be a positive integer.")
+    single, spec, leaves = _split_vars(loop_vars)
+    if not leaves:
+        raise ValueError("No loop variables provided")
+    with name_scope(name, "while", leaves) as scope:
+        inits = [convert_to_tensor(x) for x in leaves]
+        g = inits[0].graph
+        limit = None if maximum_iterations is None else convert_to_tensor(maximum_iterations,
+                                                                          name="maximum_iterations")
+        if limit is not None and limit.shape.ndims not in (None, 0):
+            raise ValueError(f"maximum_iterations must be a scalar, saw shape: {limit.shape}")
+        invs = [t.shape for t in inits]
+        if shape_invariants is not None:
+            invs = []
+            _invariants(spec, [shape_invariants] if single else list(shape_invariants), invs)
+            for t, inv in zip(inits, invs):
+                if not t.shape.is_compatible_with(inv):
+                    raise ValueError(f"The shape invariant specified for {t.name} is not compatible with the "
+                                     f"initial shape of the loop variable. It enters the loop with shape "
+                                     f"{t.shape}, but the specified shape invariant is {inv}.")
+        ctx = _LoopContext(g)
+        with _building(g, ctx, scope[:-1]):
+            ctx.vars = [_enter(t, inv) for t, inv in zip(inits, invs)]
+            args = _pack(spec, iter(ctx.vars))
+            c = cond(*args)
+            c = ctx.capture(convert_to_tensor(c))
+            if c.dtype is not dt.bool_ or c.shape.ndims not in (None, 0):
+                raise ValueError(f"cond must return a boolean scalar, got {c!r}")
+            r = body(*args)
+            r = list(r) if isinstance(r, (list, tuple)) else [r]
+            out_leaves: list = []
+            _assert_same(spec, _flatten(r, out_leaves))
+            outs = [ctx.capture(_as_tensor_of(x, t)) for x, t in zip(out_leaves, inits)]
+        for t, o, inv in zip(inits, outs, invs):
+            _check_shape(t, o, inv)
+        ctx.inits, ctx.cond, ctx.body = inits, c, outs
+        ctx.has_max, ctx.back_prop = limit is not None, back_prop
+        ctx.loose = {i for i, (o, inv) in enumerate(zip(outs, invs)) if _less_specific(o.shape, inv)}
+        # with back_prop, a hidden last output carries (kept iterations, captured values) to the gradient op
+        out_specs = [(t.dtype, inv) for t, inv in zip(inits, invs)] + ([(dt.string, None)] if back_prop else [])
+        with g.name_scope("While") as s:
+            op = make_op("While", s, inits + ctx.sources + ([limit] if limit is not None else []), out_specs,
+                         attrs={"T": inits[0].dtype, "parallel_iterations": parallel_iterations,
+                                "back_prop": back_prop}, control_inputs=ctx.control)
+        op._factory, op._while = _loop_factory(op, ctx), ctx
+        result = _pack(spec, iter(op.outputs[:len(inits)]))
+        if single or (len(result) == 1 and not return_same_structure):
+            return result[0]
+        return type(loop_vars)(*result) if hasattr(loop_vars, "_fields") else type(loop_vars)(result)
+
+
+# ---- gradient ----------------------------------------------------------------------------------------
+def _grad_body(op, ctx):
+    """Trace d(body)/d(loop vars, captures) once, in its own loop context; zeros where a path is missing."""
+    g = op.graph
+    fl = [i for i, s in enumerate(ctx.vars) if s.dtype.is_floating]
+    fc = [j for j, s in enumerate(ctx.standins) if s.dtype.is_floating]
+    gctx = _LoopContext(g, forward=ctx)
+    with _building(g, gctx, g._name_stack):
+        gctx.gys = [_enter(ctx.vars[i], ctx.vars[i].shape, name="grad_y") for i in fl]
+        xs = [ctx.vars[i] for i in fl] + [ctx.standins[j] for j in fc]
+        dxs = gradients([ctx.body[i] for i in fl], xs, grad_ys=gctx.gys, name="body_grad")
+        gctx.dxs = [zeros_like(x) if d is None else gctx.capture(d) for d, x in zip(dxs, xs)]
+    gctx.fl, gctx.fc = fl, fc
+    ctx.grad = gctx
+    return gctx
+
+
+def _grad_factory(ctx, gctx):
+    nfl = len(gctx.fl)
+
+    def factory(sess):
+        plan = _Plan(sess, gctx.dxs, ctx.vars + ctx.standins + gctx.gys + gctx.standins)
+
+        def kernel(hist, *args):
+            states, caps = hist
+            gv, outer = args[:nfl], args[nfl:]
+            gc = [np.zeros_like(caps[j]) for j in gctx.fc]
+            for vals in reversed(states):
+                out = _run(plan, vals + caps + gv + outer)
+                gv = out[:nfl]
+                gc = [a + b for a, b in zip(gc, out[nfl:])]
+            res = (*gv, *gc)
+            return res if len(res) > 1 else res[0]
+        return kernel
+    return factory
+
+
+@register_gradient("While")
+def _while_grad(op, *grads):
+    ctx = op._while
+    nv = len(ctx.vars)
+    if not ctx.back_prop or not any(s.dtype.is_floating for s in ctx.vars):
+        return [None] * len(op.inputs)
+    gctx = ctx.grad or _grad_body(op, ctx)
+    gys = [grads[i] for i in gctx.fl]
+    outs = [(ctx.inits[i].dtype, ctx.inits[i].shape) for i in gctx.fl] + \
+           [(ctx.sources[j].dtype, ctx.sources[j].shape) for j in gctx.fc]
+    with op.graph.name_scope("WhileGrad") as s:
+        gop = make_op("WhileGrad", s, [op.outputs[nv]] + gys + gctx.sources, outs,
+                      factory=_grad_factory(ctx, gctx), attrs={"T": outs[0][0]})
+    res = [None] * len(op.inputs)
+    for k, i in enumerate(gctx.fl + [nv + j for j in gctx.fc]):
+        res[i] = gop.outputs[k]
+    return res
+
+
+# ---- map_fn / scan / foldl -----------------------------------------------------------------------------
+def _append(acc: Tensor, y: Tensor) -> Tensor:
+    """`acc` (rows so far, or an empty [0] vector before the first) with `y` as one more row."""
+    rows = reshape(acc, concat([[-1], shape(y)], 0))
+    return concat([rows, expand_dims(y, 0)], 0)
+
+
+def _stacked(acc: Tensor, row: TensorShape, n) -> Tensor:
+    """The rows accumulated in a loop with their static shape; a known row shape also fixes zero rows."""
+    out = reshape(acc, [-1] + row.as_list()) if row.is_fully_defined() else acc
+    out.set_shape(TensorShape([n]).concatenate(row))
+    return out
+
+
+def _elems(elems):
+    """(structure, leaf tensors, their length as a tensor, its static value or None)."""
+    leaves: list = []
+    spec = _flatten(elems, leaves)
+    xs = [convert_to_tensor(e) for e in leaves]
+    if not xs:
+        raise ValueError("elems must be a Tensor or (possibly nested) sequence of Tensors.")
+    dims = xs[0].shape._dims
+    return spec, xs, gather(shape(xs[0]), 0), dims[0] if dims else None
+
+
+def _row(spec, xs, i):
+    return _pack(spec, iter([gather(x, i) for x in xs]))
+
+
+def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop: bool = True, swap_memory: bool = False,
+           infer_shape: bool = True, name=None):
+    """TF1's `tf.map_fn`: `fn` on each row of `elems` (a tensor or nested tensors), results stacked.
+    `dtype` gives the structure and dtypes of `fn`'s result when it differs from `elems`'."""
+    with name_scope(name, "map"):
+        spec, xs, n, n_static = _elems(elems)
+        out_leaves: list = []
+        out_spec = _flatten(_pack(spec, iter([x.dtype for x in xs])) if dtype is None else dtype, out_leaves)
+        dtypes = [dt.as_dtype(d) for d in out_leaves]
+        rows: list = []
+
+        def body(i, *accs):
+            ys: list = []
+            _assert_same(out_spec, _flatten(fn(_row(spec, xs, i)), ys))
+            ys = [convert_to_tensor(y, d) for y, d in zip(ys, dtypes)]
+            rows[:] = [y.shape for y in ys]
+            return [i + 1] + [_append(a, y) for a, y in zip(accs, ys)]
+        res = while_loop(lambda i, *accs: less(i, n), body, [0] + [zeros([0], d) for d in dtypes],
+                         shape_invariants=[[]] + [TensorShape(None)] * len(dtypes), back_prop=back_prop,
+                         return_same_structure=True)
+        return _pack(out_spec, iter([_stacked(a, r, n_static) for a, r in zip(res[1:], rows)]))
+
+
+def _fold(fn, elems, initializer, collect: bool, back_prop: bool):
+    """The loop of scan (`collect`: also stack each state) and foldl: state = fn(state, row)."""
+    spec, xs, n, n_static = _elems(elems)
+    a_leaves: list = []
+    a_spec = _flatten(_row(spec, xs, 0) if initializer is None else initializer, a_leaves)
+    a0 = [convert_to_tensor(a) for a in a_leaves]
+    k = len(a0)
+    accs = [expand_dims(a, 0) if initializer is None else zeros([0], a.dtype) for a in a0] if collect else []
+
+    def body(i, *vs):
+        ys: list = []
+        _assert_same(a_spec, _flatten(fn(_pack(a_spec, iter(vs[:k])), _row(spec, xs, i)), ys))
+        ys = [_as_tensor_of(y, a) for y, a in zip(ys, a0)]
+        return [i + 1] + ys + [_append(acc, y) for acc, y in zip(vs[k:], ys)]
+    res = while_loop(lambda i, *vs: less(i, n), body, [int(initializer is None)] + a0 + accs,
+                     shape_invariants=[[]] + [a.shape for a in a0] + [TensorShape(None)] * len(accs),
+                     back_prop=back_prop, return_same_structure=True)
+    if collect:
+        return _pack(a_spec, iter([_stacked(acc, a.shape, n_static) for acc, a in zip(res[1 + k:], a0)]))
+    return _pack(a_spec, iter(res[1:1 + k]))
+
+
+def scan(fn, elems, initializer=None, parallel_iterations: int = 10, back_prop: bool = True,
+         swap_memory: bool = False, infer_shape: bool = True, name=None):
+    """TF1's `tf.scan`: every state of `state = fn(state, row)`, stacked; without an initializer the first
+    row is the first state (and the first result)."""
+    with name_scope(name, "scan"):
+        return _fold(fn, elems, initializer, True, back_prop)
+
+
+def foldl(fn, elems, initializer=None, parallel_iterations: int = 10, back_prop: bool = True,
+          swap_memory: bool = False, name=None):
+    """TF1's `tf.foldl`: the last state of `state = fn(state, row)` (first row as initializer by default)."""
+    with name_scope(name, "foldl"):
+        return _fold(fn, elems, initializer, False, back_prop)
