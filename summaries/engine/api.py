@@ -53,6 +53,7 @@ from summaries.engine.manip_ops import (boolean_mask, einsum, gather_nd, lin_spa
 from summaries.engine.nn_extra_ops import Print, div_no_nan, py_func  # noqa: F401
 from summaries.engine.nn_ops import sigmoid, tanh  # noqa: F401
 from summaries.engine.reduce_ops import count_nonzero, reduce_logsumexp  # noqa: F401
+from summaries.engine.second_order import hessians  # noqa: F401
 from summaries.engine.sequence_ops import reverse, reverse_sequence, reverse_v2  # noqa: F401
 from summaries.engine.while_loop import foldl, map_fn, scan, while_loop  # noqa: F401
 from summaries.summary import FileWriter

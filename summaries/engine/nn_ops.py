@@ -50,7 +50,9 @@ def softplus(features, name=None):
 
 
 def leaky_relu(features, alpha=0.2, name=None):
-    return _unary("LeakyRelu", lambda v: np.where(v > 0, v, v * np.asarray(alpha, v.dtype)), features, name)
+    x, a = convert_to_tensor(features), float(alpha)
+    return simple_op("LeakyRelu", [x], x.dtype, x.shape, lambda v: np.where(v > 0, v, v * np.asarray(a, v.dtype)),
+                     name=name, attrs={"T": x.dtype, "alpha": a}).outputs[0]
 
 
 @register_gradient("Sigmoid")
@@ -91,8 +93,8 @@ def _softplus_grad(op, g):
 
 @register_gradient("LeakyRelu")
 def _leaky_grad(op, g):
-    x = op.inputs[0]
-    return [_grad_op("LeakyReluGrad", [g, x], lambda gv, xv: gv * np.where(xv > 0, 1, 0.2).astype(xv.dtype), x)]
+    x, a = op.inputs[0], op.attrs["alpha"]
+    return [_grad_op("LeakyReluGrad", [g, x], lambda gv, xv: gv * np.where(xv > 0, 1, a).astype(xv.dtype), x)]
 
 
 def _softmax(v, axis=-1):
