@@ -22,6 +22,8 @@ _brange = builtins.range  # this module defines tf.range
 
 
 _run_error = functools.partial(InvalidArgumentError, None, None)  # a kernel's error, given its message
+
+
 def _const(x):
     """The numpy value of an argument known at build time (a Python value or a Const tensor), else None."""
     if isinstance(x, Tensor):
