@@ -3,8 +3,10 @@ forms) on the engine's own ops.
 
 Cells create their variables on their first call, inside a default-named variable scope taken from the
 enclosing one, exactly where TF1's layer-based cells put them (`rnn/basic_lstm_cell/kernel`,
-`rnn/multi_rnn_cell/cell_0/gru_cell/gates/bias`, ...), and reuse them on every later call. The engine has
-no while_loop, so `dynamic_rnn` unrolls over the time axis, which must therefore be known statically. The
+`rnn/multi_rnn_cell/cell_0/gru_cell/gates/bias`, ...), and reuse them on every later call. `dynamic_rnn`
+unrolls a time axis known statically (small graphs, as before the engine had loops) and runs a `while_loop`
+over time when the axis is only known when fed; a cell first called inside the loop body still names its
+variables from the variable scope (get_variable builds them outside the loop, as TF1 does). The
 backward direction of a bidirectional RNN reads the inputs reversed per example (`reverse_sequence`).
 Gradients need nothing new: everything is built from differentiable ops (matmul, slicing, sigmoid, ...).
 """
@@ -14,12 +16,15 @@ import collections
 
 from summaries.engine import dtypes as dt
 from summaries.engine import nn_ops
-from summaries.engine.array_ops import cast, concat, expand_dims, identity, shape, stack, unstack, zeros
+from summaries.engine.array_ops import (cast, concat, expand_dims, gather, identity, shape, stack, transpose,
+                                        unstack, zeros)
+from summaries.engine.dtypes import TensorShape
 from summaries.engine.graph import Tensor, convert_to_tensor, name_scope
 from summaries.engine.math_ops import add, clip_by_value, less, matmul, multiply, subtract
 from summaries.engine.sequence_ops import reverse, reverse_sequence
 from summaries.engine.variables import (Initializer, constant_initializer, get_variable, variable_scope,
                                         zeros_initializer)
+from summaries.engine.while_loop import while_loop
 
 
 class LSTMStateTuple(collections.namedtuple("LSTMStateTuple", ("c", "h"))):
@@ -32,15 +37,29 @@ class LSTMStateTuple(collections.namedtuple("LSTMStateTuple", ("c", "h"))):
 
 
 def _flatten(state) -> list:
-    return [t for s in state for t in _flatten(s)] if isinstance(state, tuple) else [state]
+    return [t for s in state for t in _flatten(s)] if isinstance(state, (tuple, list)) else [state]
+
+
+def _nesting(state):
+    """The nesting of a state, sequence types aside (a plain (c, h) tuple may enter an LSTM)."""
+    return tuple(_nesting(s) for s in state) if isinstance(state, (tuple, list)) else None
 
 
 def _pack_like(structure, flat: list):
     """Rebuild `structure` (nested tuples/LSTMStateTuples) from `flat`, consumed in `_flatten` order."""
-    if not isinstance(structure, tuple):
+    if not isinstance(structure, (tuple, list)):
         return flat.pop(0)
     items = [_pack_like(s, flat) for s in structure]
     return type(structure)(*items) if isinstance(structure, LSTMStateTuple) else tuple(items)
+
+
+def _zeros(dims: list, dtype) -> Tensor:
+    """Zeros shaped `dims`, whose entries may be scalar tensors (a batch size known only when run)."""
+    if not any(isinstance(d, Tensor) for d in dims):
+        return zeros([int(d) for d in dims], dtype)
+    t = zeros(stack(dims), dtype)
+    t.set_shape([None if isinstance(d, Tensor) else d for d in dims])
+    return t
 
 
 def _activation(fn):
@@ -65,14 +84,8 @@ class RNNCell:
 
     def zero_state(self, batch_size, dtype):
         """Zeros shaped like the state, `[batch_size, n]` per tensor; batch_size may be a scalar tensor."""
-        def z(n):
-            if isinstance(batch_size, Tensor):
-                t = zeros(stack([batch_size, n]), dtype)
-                t.set_shape([None, n])
-                return t
-            return zeros([int(batch_size), n], dtype)
         with name_scope(type(self).__name__ + "ZeroState"):
-            return _pack_like(self.state_size, [z(n) for n in _flatten(self.state_size)])
+            return _pack_like(self.state_size, [_zeros([batch_size, n], dtype) for n in _flatten(self.state_size)])
 
     def __call__(self, inputs, state, scope=None):
         x = convert_to_tensor(inputs)
@@ -307,7 +320,17 @@ def _masked(step: int, seq_len: Tensor | None, output, new_state, old_state):
     return out, _pack_like(new_state, flat)
 
 
-def _unroll(cell: RNNCell, steps: list, batch, initial_state, dtype, sequence_length):
+def _step(cell: RNNCell, x, state, t, seq_len):
+    """One masked step at time `t` (an int, or the loop's counter); a cell must keep its state's nesting."""
+    out, new_state = cell(x, state)
+    if _nesting(new_state) != _nesting(state):
+        raise ValueError(f"{type(cell).__name__} changed the structure of its state in one step: it got "
+                         f"{state!r} and returned {new_state!r}")
+    return _masked(t, seq_len, out, new_state, state)
+
+
+def _start(cell: RNNCell, batch, initial_state, dtype, sequence_length):
+    """(the state entering the first step, int32 sequence lengths or None)."""
     if initial_state is not None:
         state = initial_state
     elif dtype is None:
@@ -317,12 +340,37 @@ def _unroll(cell: RNNCell, steps: list, batch, initial_state, dtype, sequence_le
     seq_len = None
     if sequence_length is not None:
         seq_len = identity(cast(sequence_length, dt.int32), name="sequence_length")
+    return state, seq_len
+
+
+def _unroll(cell: RNNCell, steps: list, batch, initial_state, dtype, sequence_length):
+    state, seq_len = _start(cell, batch, initial_state, dtype, sequence_length)
     outputs = []
     for t, x in enumerate(steps):
-        out, new_state = cell(x, state)
-        out, state = _masked(t, seq_len, out, new_state, state)
+        out, state = _step(cell, x, state, t, seq_len)
         outputs.append(out)
     return outputs, state
+
+
+def _loop(cell: RNNCell, x_tm: Tensor, initial_state, dtype, sequence_length):
+    """The recurrence as a while_loop over the time-major inputs' first axis, known only when run: step t
+    gathers its input row and appends its output to a growing [time, batch, units] tensor (as scan does);
+    returns (time-major outputs, final state)."""
+    batch = _batch_size(x_tm, 1)
+    state, seq_len = _start(cell, batch, initial_state, dtype, sequence_length)
+    flat0 = [convert_to_tensor(s) for s in _flatten(state)]
+    acc0 = _zeros([0, batch, cell.output_size], x_tm.dtype)
+    n = shape(x_tm)[0]
+    last = []  # the state the body returns: the final state has its (sequence) types
+
+    def body(t, flat, acc):
+        out, new_state = _step(cell, gather(x_tm, t), _pack_like(state, list(flat)), t, seq_len)
+        last[:] = [new_state]
+        return t + 1, _flatten(new_state), concat([acc, expand_dims(out, 0)], 0)
+    acc_shape = TensorShape([None]).concatenate(acc0.shape[1:])
+    _, flat, acc = while_loop(lambda t, flat, acc: less(t, n), body, (0, flat0, acc0),
+                              shape_invariants=(TensorShape([]), [s.shape for s in flat0], acc_shape))
+    return acc, _pack_like(last[0], list(flat))
 
 
 def _batch_size(x: Tensor, axis: int):
@@ -333,14 +381,19 @@ def _batch_size(x: Tensor, axis: int):
 def dynamic_rnn(cell: RNNCell, inputs, sequence_length=None, initial_state=None, dtype=None,
                 parallel_iterations=None, swap_memory=False, time_major: bool = False, scope=None):
     """Run `cell` over [batch, time, depth] inputs ([time, batch, depth] if time_major); returns
-    (outputs with the same major axes, final_state). The time axis must be static: it is unrolled."""
+    (outputs with the same major axes, final_state). A static time axis is unrolled, else a while_loop runs."""
     x = convert_to_tensor(inputs)
     dims = x.shape.as_list() if x.shape.ndims is not None else None
     t_axis = 0 if time_major else 1
-    if dims is None or len(dims) < 3 or dims[t_axis] is None:
-        raise ValueError(f"dynamic_rnn: this engine unrolls the time axis, so the time dimension of inputs "
-                         f"'{x.name}' must be known statically; got shape {x.shape}")
+    if dims is None or len(dims) < 3:
+        raise ValueError(f"dynamic_rnn: inputs '{x.name}' must have a known rank of at least 3; got shape "
+                         f"{x.shape}")
+    swap = [1, 0, *range(2, len(dims))]
     with variable_scope(scope or "rnn"):
+        if dims[t_axis] is None:
+            outputs, state = _loop(cell, x if time_major else transpose(x, swap), initial_state, dtype,
+                                   sequence_length)
+            return (outputs if time_major else transpose(outputs, swap)), state
         steps = unstack(x, dims[t_axis], axis=t_axis)
         outputs, state = _unroll(cell, steps, _batch_size(x, 1 - t_axis), initial_state, dtype, sequence_length)
         return stack(outputs, axis=t_axis), state
