@@ -21,6 +21,24 @@ def brute_crossings(lay, edges):
     return count
 
 
+def segment_enters_box(p, q, box, inset=0.5) -> bool:
+    """Whether segment p-q passes through the interior of box (x0, y0, x1, y1) shrunk by `inset`
+    (Liang-Barsky clipping: a touch along the border does not count)."""
+    x0, y0, x1, y1 = box[0] + inset, box[1] + inset, box[2] - inset, box[3] - inset
+    if x0 >= x1 or y0 >= y1:
+        return False
+    (px, py), (qx, qy) = p, q
+    lo, hi = 0.0, 1.0
+    for step, start, low, high in ((qx - px, px, x0, x1), (qy - py, py, y0, y1)):
+        if step == 0:
+            if not low < start < high:
+                return False
+            continue
+        a, b = (low - start) / step, (high - start) / step
+        lo, hi = max(lo, min(a, b)), min(hi, max(a, b))
+    return lo < hi
+
+
 def check_drawing(sizes, edges, lay):
     n = len(sizes)
     assert all(math.isfinite(v) for v in lay.x + lay.y)
@@ -45,6 +63,12 @@ def check_drawing(sizes, edges, lay):
         assert math.isclose(pts[0][0], lay.x[u]) and math.isclose(pts[-1][0], lay.x[v])
         assert math.isclose(abs(pts[0][1] - lay.y[u]), sizes[u][1] / 2)
         assert math.isclose(abs(pts[-1][1] - lay.y[v]), sizes[v][1] / 2)
+        # no edge runs through a node (its own ends included: it leaves and enters at their borders),
+        # unless the layout said it drew long edges straight
+        for i in range(0 if any("drawn straight" in w for w in lay.warnings) else n):
+            box = (lay.x[i] - sizes[i][0] / 2, lay.y[i] - sizes[i][1] / 2,
+                   lay.x[i] + sizes[i][0] / 2, lay.y[i] + sizes[i][1] / 2)
+            assert not any(segment_enters_box(p, q, box) for p, q in zip(pts, pts[1:])), (k, i, pts)
     for i in range(n):
         assert lay.x[i] - sizes[i][0] / 2 >= -1e-6 and lay.x[i] + sizes[i][0] / 2 <= lay.width + 1e-6
 

@@ -252,10 +252,16 @@ def layered_layout(sizes: list[tuple[float, float]], edges: list[tuple[int, int]
             points.append([])
             continue
         a, b = (v, u) if k in flipped else (u, v)
+        # Within a layer an edge runs straight down (nothing else of the layer is at its x); it turns only
+        # in the gap between layers, so it never cuts through a tall box beside its ends.
         path = [(xs[a], ys[a] + height[a] / 2)]
+        if band[a] > height[a]:
+            path.append((xs[a], ys[a] + band[a] / 2))
         for d in chains.get((a, b), []):
             path.extend([(xs[d], ys[d] - band[d] / 2), (xs[d], ys[d] + band[d] / 2)] if band[d] > 0 else
                         [(xs[d], ys[d])])
+        if band[b] > height[b]:
+            path.append((xs[b], ys[b] - band[b] / 2))
         path.append((xs[b], ys[b] - height[b] / 2))
         points.append(path[::-1] if k in flipped else path)
     return Layout(xs[:n], ys[:n], right, max(0.0, top - LAYER_GAP), points, flipped, crossings, warnings)
