@@ -6,8 +6,6 @@ import shutil
 import sys
 import types
 
-import numpy as np
-
 import summaries.summary as summary  # noqa: F401  (tf.summary is the real module)
 from summaries.engine import errors  # noqa: F401
 from summaries.engine.array_ops import (cast, concat, constant, expand_dims, fill, gather, identity, one_hot,  # noqa
@@ -28,6 +26,7 @@ from summaries.engine.math_ops import (abs, add, add_n, arg_max, arg_min, argmax
                                        not_equal, pow, reciprocal, reduce_all, reduce_any, reduce_max, reduce_mean,
                                        reduce_min, reduce_prod, reduce_sum, round, rsqrt, sign, sin, sqrt, square,
                                        squared_difference, subtract, truediv)
+from summaries.engine import checkpoint as _checkpoint
 from summaries.engine import conv_ops as _conv
 from summaries.engine import layers as _layers
 from summaries.engine import learning_rate_decay as _lr
@@ -142,40 +141,21 @@ losses = _nn.losses
 softmax = _nn.softmax
 
 
-class _Saver:
-    """`tf.train.Saver` storing variable values in one .npz file per checkpoint path."""
-
-    def __init__(self, var_list=None, max_to_keep=5, **kwargs):
-        if isinstance(var_list, dict):
-            self._vars = dict(var_list)
-        else:
-            self._vars = {v.op.name: v for v in (var_list or global_variables())}
-
-    def save(self, sess, save_path, global_step=None, **kwargs) -> str:
-        path = save_path if global_step is None else f"{save_path}-{int(global_step) if not hasattr(global_step, 'op') else int(sess.run(global_step))}"
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        vals = sess.run({k: v for k, v in self._vars.items()})
-        with open(path + ".npz", "wb") as f:
-            np.savez(f, **{k.replace("/", "__"): np.asarray(v) for k, v in vals.items()})
-        return path
-
-    def restore(self, sess, save_path) -> None:
-        data = np.load(save_path + ".npz")
-        for k, v in self._vars.items():
-            sess._store[v.op.name] = np.array(data[k.replace("/", "__")], dtype=v.dtype.np)
-
-
 train = types.SimpleNamespace(
     Optimizer=_train.Optimizer, GradientDescentOptimizer=_train.GradientDescentOptimizer,
     MomentumOptimizer=_train.MomentumOptimizer, AdamOptimizer=_train.AdamOptimizer,
     AdagradOptimizer=_train.AdagradOptimizer, RMSPropOptimizer=_train.RMSPropOptimizer,
-    SummaryWriter=FileWriter, Saver=_Saver, get_or_create_global_step=_train.get_or_create_global_step,
+    SummaryWriter=FileWriter, Saver=_checkpoint.Saver, get_or_create_global_step=_train.get_or_create_global_step,
     create_global_step=_train.create_global_step, get_global_step=_train.get_global_step,
     global_step=_train.global_step, AdadeltaOptimizer=_train.AdadeltaOptimizer,
     exponential_decay=_lr.exponential_decay, piecewise_constant=_lr.piecewise_constant,
     polynomial_decay=_lr.polynomial_decay, natural_exp_decay=_lr.natural_exp_decay,
     inverse_time_decay=_lr.inverse_time_decay, cosine_decay=_lr.cosine_decay,
-    ExponentialMovingAverage=_moving_averages.ExponentialMovingAverage)
+    ExponentialMovingAverage=_moving_averages.ExponentialMovingAverage,
+    latest_checkpoint=_checkpoint.latest_checkpoint, get_checkpoint_state=_checkpoint.get_checkpoint_state,
+    update_checkpoint_state=_checkpoint.update_checkpoint_state,
+    checkpoint_exists=_checkpoint.checkpoint_exists, list_variables=_checkpoint.list_variables,
+    load_variable=_checkpoint.load_variable)
 metrics = types.SimpleNamespace(accuracy=_metrics.accuracy, mean=_metrics.mean)
 
 initializers = types.SimpleNamespace(

@@ -42,3 +42,7 @@ class InternalError(OpError):
 
 class UnknownError(OpError):
     pass
+
+
+class DataLossError(OpError):
+    """A file that is not what it claims, or a damaged one (e.g. a checkpoint)."""
