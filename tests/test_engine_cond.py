@@ -269,8 +269,9 @@ def test_kernel_errors_in_a_branch_name_their_op():
 _PLAIN_LINE = re.compile(r"^    (t\d+(, t\d+)* = )?K\d+\((f\d+|t\d+)?(, (f\d+|t\d+))*\)$")
 
 
-def test_plans_without_cond_have_no_guarded_lines():
-    """Speed/design guard: a graph without Switch compiles to exactly one plain kernel call per op."""
+def test_plans_without_cond_or_loop_have_no_guarded_lines():
+    """Speed/design guard: a graph without Switch compiles to exactly one plain kernel call per op, and a
+    cond or a while loop (with its gradient) elsewhere in the graph changes nothing."""
     x = tf.placeholder(tf.float32, [None, 4])
     y = tf.placeholder(tf.float32, [None, 1])
     loss = tf.reduce_mean(tf.square(tf.layers.dense(tf.layers.dense(x, 8, tf.nn.relu), 1) - y))
@@ -284,7 +285,9 @@ def test_plans_without_cond_have_no_guarded_lines():
         assert body and all(_PLAIN_LINE.match(line) for line in body), body
         assert all("DEAD" not in s for s in before)
         p = tf.placeholder(tf.bool, [])
-        tf.cond(p, lambda: loss * 2.0, lambda: loss)  # a cond elsewhere in the graph changes nothing
+        tf.cond(p, lambda: loss * 2.0, lambda: loss)
+        looped = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * 2.0), (0, loss))[1]
+        tf.gradients(looped, x)
         sess._plans.clear()
         sess.run(tf.global_variables_initializer())
         sess.run([step, loss], feed)

@@ -11,7 +11,6 @@ import pytest
 import summaries as tf
 from board_server.graphs import hierarchy
 from summaries.engine.graph import simple_op
-from test_engine_cond import _PLAIN_LINE, plan_sources
 
 RNG = np.random.default_rng(7)
 
@@ -259,25 +258,6 @@ def test_foldl_values_and_gradients():
 
 
 # ---- plans, graph export, errors ---------------------------------------------------------------------------
-def test_plans_without_a_loop_are_unchanged():
-    x = tf.placeholder(tf.float32, [None, 4])
-    y = tf.placeholder(tf.float32, [None, 1])
-    loss = tf.reduce_mean(tf.square(tf.layers.dense(tf.layers.dense(x, 8, tf.nn.relu), 1) - y))
-    step = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
-    feed = {x: np.ones((2, 4)), y: np.ones((2, 1))}
-    with tf.Session() as sess:
-        sess.run(tf.global_variables_initializer())
-        sess.run([step, loss], feed)
-        before = plan_sources(sess)
-        assert all(_PLAIN_LINE.match(line) for line in before[-1].splitlines()[1:-1])
-        looped = tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * 2.0), (0, loss))[1]
-        tf.gradients(looped, x)  # a loop and its gradient elsewhere in the graph change nothing
-        sess._plans.clear()
-        sess.run(tf.global_variables_initializer())
-        sess.run([step, loss], feed)
-        assert plan_sources(sess) == before
-
-
 def test_graph_def_has_the_body_under_the_while_scope():
     x = tf.placeholder(tf.float32, [], name="x")
     tf.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * x), (0, x))

@@ -214,12 +214,19 @@ class _Plan:
             tb = tb.tb_next
         return None
 
-    def op_error(self, e: Exception):
-        """`e` raised by a kernel of this plan as TF's InvalidArgumentError naming the op (None if not a kernel's)."""
-        op = self.failing_op(e.__traceback__)
-        if op is None:
-            return None
-        return InvalidArgumentError(None, op, f"{type(e).__name__}: {e}\n\t [[node {op.name} (op: {op.type})]]")
+    def run(self, args):
+        """Call the plan; an exception raised by one of its kernels becomes TF's InvalidArgumentError naming
+        that op (Session.run and the loop kernels that run sub-plans both go through here)."""
+        try:
+            return self.fn(*args)
+        except OpError:
+            raise
+        except Exception as e:
+            op = self.failing_op(e.__traceback__)
+            if op is None:
+                raise
+            raise InvalidArgumentError(None, op, f"{type(e).__name__}: {e}\n\t [[node {op.name} "
+                                                 f"(op: {op.type})]]") from e
 
 
 def _convert_feed(value, npd, dims, msg):
@@ -300,15 +307,7 @@ class BaseSession:
             plan = _Plan(self, els, feed_tensors)
             self._plans[key] = plan
         args = [_convert_feed(v, *spec[1:]) for v, spec in zip(feed_vals, plan.feed_specs)]
-        try:
-            vals = plan.fn(*args)
-        except OpError:
-            raise
-        except Exception as e:
-            err = plan.op_error(e)
-            if err is None:
-                raise
-            raise err from e
+        vals = plan.run(args)
         store_ids = None
         out = []
         for v in vals:

@@ -17,7 +17,7 @@ from summaries.engine import dtypes as dt
 from summaries.engine.array_ops import concat, expand_dims, gather, reshape, shape, zeros, zeros_like
 from summaries.engine.control_flow import _assert_same, _flatten, _pack
 from summaries.engine.dtypes import TensorShape, as_shape
-from summaries.engine.errors import InvalidArgumentError, OpError
+from summaries.engine.errors import InvalidArgumentError
 from summaries.engine.gradients import gradients
 from summaries.engine.graph import (Tensor, convert_to_tensor, is_tensor_like, make_op, name_scope,
                                     register_gradient)
@@ -95,19 +95,6 @@ class _LoopContext:
         return inputs, inner
 
 
-def _run(plan: _Plan, args):
-    """Run a sub-plan; a kernel's exception names the inner op, as `Session.run` does for its plans."""
-    try:
-        return plan.fn(*args)
-    except OpError:
-        raise
-    except Exception as e:
-        err = plan.op_error(e)
-        if err is None:
-            raise
-        raise err from e
-
-
 def _as_tensor_of(x, like: Tensor) -> Tensor:
     return convert_to_tensor(x) if is_tensor_like(x) else convert_to_tensor(x, like.dtype)
 
@@ -153,10 +140,10 @@ def _loop_factory(op, ctx):
             limit = args[-1] if has_max else None
             hist = [] if keep else None
             n = 0
-            while (limit is None or n < limit) and _run(cond_plan, vals + caps)[0]:
+            while (limit is None or n < limit) and cond_plan.run(vals + caps)[0]:
                 if keep:
                     hist.append(vals)
-                vals = _run(body_plan, vals + caps)
+                vals = body_plan.run(vals + caps)
                 check(vals)
                 n += 1
             if ctx.back_prop:
@@ -273,7 +260,7 @@ def _grad_factory(ctx, gctx):
             gv, outer = args[:nfl], args[nfl:]
             gc = [np.zeros_like(caps[j]) for j in gctx.fc]
             for vals in reversed(states):
-                out = _run(plan, vals + caps + gv + outer)
+                out = plan.run(vals + caps + gv + outer)
                 gv = out[:nfl]
                 gc = [a + b for a, b in zip(gc, out[nfl:])]
             res = (*gv, *gc)
