@@ -14,6 +14,8 @@ import pytest
 
 import summaries as tf
 
+from gradcheck import numeric_grad
+
 DATA = Path(__file__).parent / "data" / "engine_batchnorm"
 REF = np.load(DATA / "tf_reference.npz")
 TABLE = json.loads((DATA / "tf_reference.json").read_text())
@@ -202,18 +204,9 @@ def test_gradients_training_mode_vs_finite_differences(shape):
             gamma.load(gm, sess)
             beta.load(bt, sess)
             return float(sess.run(loss, {x: xx}))
-
-        def fd(arr, fn, h=1e-6):
-            out = np.zeros_like(arr)
-            for i in np.ndindex(arr.shape):
-                p, m = arr.copy(), arr.copy()
-                p[i] += h
-                m[i] -= h
-                out[i] = (fn(p) - fn(m)) / (2 * h)
-            return out
-        np.testing.assert_allclose(gx, fd(xv, lambda a: f(a, g0, b0)), rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(gg, fd(g0, lambda a: f(xv, a, b0)), rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(gb, fd(b0, lambda a: f(xv, g0, a)), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(gx, numeric_grad(lambda a: f(a, g0, b0), xv), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(gg, numeric_grad(lambda a: f(xv, a, b0), g0), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(gb, numeric_grad(lambda a: f(xv, g0, a), b0), rtol=1e-5, atol=1e-6)
 
 
 def test_classic_training_loop_with_update_ops_dependency():

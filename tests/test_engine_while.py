@@ -12,6 +12,8 @@ import summaries as tf
 from board_server.graphs import hierarchy
 from summaries.engine.graph import simple_op
 
+from gradcheck import numeric_grad
+
 RNG = np.random.default_rng(7)
 
 
@@ -19,17 +21,6 @@ RNG = np.random.default_rng(7)
 def fresh_graph():
     tf.reset_default_graph()
     yield
-
-
-def numeric_grad(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """d f(x) / dx by central differences, f scalar-valued."""
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += eps
-        down[i] -= eps
-        g[i] = (f(up) - f(down)) / (2 * eps)
-    return g
 
 
 def check_grads(loss, inputs: dict, rtol=1e-6, atol=1e-8):
