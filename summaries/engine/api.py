@@ -7,6 +7,7 @@ import sys
 import types
 
 import summaries.summary as summary  # noqa: F401  (tf.summary is the real module)
+from summaries.engine import data  # noqa: F401  (tf.data is the real module)
 from summaries.engine import errors  # noqa: F401
 from summaries.engine.array_ops import (cast, concat, constant, expand_dims, fill, gather, identity, one_hot,  # noqa
                                         ones, ones_like, pack, placeholder, placeholder_with_default, random_normal,
@@ -27,6 +28,7 @@ from summaries.engine.math_ops import (abs, add, add_n, arg_max, arg_min, argmax
                                        reduce_min, reduce_prod, reduce_sum, round, rsqrt, sign, sin, sqrt, square,
                                        squared_difference, subtract, truediv)
 from summaries.engine import checkpoint as _checkpoint
+from summaries.engine import conv_layers as _conv_layers
 from summaries.engine import conv_ops as _conv
 from summaries.engine import layers as _layers
 from summaries.engine import learning_rate_decay as _lr
@@ -126,6 +128,8 @@ nn = types.SimpleNamespace(
     top_k=_nnx.top_k, in_top_k=_nnx.in_top_k, l2_normalize=_nnx.l2_normalize, selu=_nnx.selu,
     batch_normalization=_nn.batch_normalization,
     conv2d=_conv.conv2d, max_pool=_conv.max_pool, max_pool2d=_conv.max_pool2d, avg_pool=_conv.avg_pool,
+    conv2d_transpose=_conv.conv2d_transpose, atrous_conv2d=_conv.atrous_conv2d, conv1d=_conv.conv1d,
+    depthwise_conv2d=_conv.depthwise_conv2d,
     xw_plus_b=lambda x, w, b, name=None: add(matmul(x, w), b, name=name or "xw_plus_b"),
     dynamic_rnn=_rnn.dynamic_rnn, static_rnn=_rnn.static_rnn, bidirectional_dynamic_rnn=_rnn.bidirectional_dynamic_rnn,
     static_bidirectional_rnn=_rnn.static_bidirectional_rnn,
@@ -136,7 +140,9 @@ nn = types.SimpleNamespace(
 layers = types.SimpleNamespace(
     dense=_layers.dense, conv2d=_layers.conv2d, max_pooling2d=_layers.max_pooling2d,
     average_pooling2d=_layers.average_pooling2d, dropout=_layers.dropout, flatten=_layers.flatten,
-    batch_normalization=_layers.batch_normalization)
+    batch_normalization=_layers.batch_normalization, conv2d_transpose=_conv_layers.conv2d_transpose,
+    conv1d=_conv_layers.conv1d, max_pooling1d=_conv_layers.max_pooling1d,
+    average_pooling1d=_conv_layers.average_pooling1d)
 losses = _nn.losses
 softmax = _nn.softmax
 
