@@ -283,57 +283,61 @@ class losses:
     Reduction = _Reduction
 
     @staticmethod
-    def _finish(loss, weights, loss_collection):
-        if weights != 1.0:
-            loss = multiply(loss, weights)
-        out = reduce_mean(loss, name="value")
-        if loss_collection:
-            get_default_graph().add_to_collection(loss_collection, out)
-        return out
-
-    @staticmethod
     def mean_squared_error(labels, predictions, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
-                           reduction=None):
-        with name_scope(scope or "mean_squared_error"):
+                           reduction=_Reduction.SUM_BY_NONZERO_WEIGHTS):
+        with name_scope(scope or "mean_squared_error") as sc:
             predictions = convert_to_tensor(predictions)
             labels = convert_to_tensor(labels, predictions.dtype)
-            return losses._finish(squared_difference(predictions, labels), weights, loss_collection)
+            per = squared_difference(predictions, labels)
+            return losses.compute_weighted_loss(per, weights, sc, loss_collection, reduction)
 
     @staticmethod
     def absolute_difference(labels, predictions, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
-                            reduction=None):
+                            reduction=_Reduction.SUM_BY_NONZERO_WEIGHTS):
         from summaries.engine.math_ops import abs as _abs, subtract
-        with name_scope(scope or "absolute_difference"):
+        with name_scope(scope or "absolute_difference") as sc:
             predictions = convert_to_tensor(predictions)
-            return losses._finish(_abs(subtract(predictions, labels)), weights, loss_collection)
+            per = _abs(subtract(predictions, convert_to_tensor(labels, predictions.dtype)))
+            return losses.compute_weighted_loss(per, weights, sc, loss_collection, reduction)
 
     @staticmethod
     def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0, scope=None,
-                              loss_collection=GraphKeys.LOSSES, reduction=None):
-        with name_scope(scope or "softmax_cross_entropy_loss"):
-            ce = softmax_cross_entropy_with_logits_v2(labels=stop_gradient(onehot_labels), logits=logits,
-                                                      name="xentropy")
-            return losses._finish(ce, weights, loss_collection)
+                              loss_collection=GraphKeys.LOSSES, reduction=_Reduction.SUM_BY_NONZERO_WEIGHTS):
+        """With `label_smoothing` s, the targets become onehot * (1 - s) + s / num_classes, as TF1."""
+        with name_scope(scope or "softmax_cross_entropy_loss") as sc:
+            logits = convert_to_tensor(logits)
+            labels = convert_to_tensor(onehot_labels, logits.dtype)
+            if label_smoothing:
+                classes = labels.shape.as_list()[-1]
+                labels = add(multiply(labels, 1.0 - label_smoothing), label_smoothing / classes)
+            ce = softmax_cross_entropy_with_logits_v2(labels=stop_gradient(labels), logits=logits, name="xentropy")
+            return losses.compute_weighted_loss(ce, weights, sc, loss_collection, reduction)
 
     @staticmethod
     def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
-                                     reduction=None):
-        with name_scope(scope or "sparse_softmax_cross_entropy_loss"):
+                                     reduction=_Reduction.SUM_BY_NONZERO_WEIGHTS):
+        with name_scope(scope or "sparse_softmax_cross_entropy_loss") as sc:
             ce = sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits, name="xentropy")
-            return losses._finish(ce, weights, loss_collection)
+            return losses.compute_weighted_loss(ce, weights, sc, loss_collection, reduction)
 
     @staticmethod
     def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothing=0, scope=None,
-                              loss_collection=GraphKeys.LOSSES, reduction=None):
-        with name_scope(scope or "sigmoid_cross_entropy_loss"):
-            ce = sigmoid_cross_entropy_with_logits(labels=multi_class_labels, logits=logits)
-            return losses._finish(ce, weights, loss_collection)
+                              loss_collection=GraphKeys.LOSSES, reduction=_Reduction.SUM_BY_NONZERO_WEIGHTS):
+        """With `label_smoothing` s, the targets become labels * (1 - s) + s / 2, as TF1."""
+        with name_scope(scope or "sigmoid_cross_entropy_loss") as sc:
+            logits = convert_to_tensor(logits)
+            labels = convert_to_tensor(multi_class_labels, logits.dtype)
+            if label_smoothing:
+                labels = add(multiply(labels, 1.0 - label_smoothing), 0.5 * label_smoothing)
+            ce = sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
+            return losses.compute_weighted_loss(ce, weights, sc, loss_collection, reduction)
 
     @staticmethod
     def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
                               reduction=_Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
-        """TF1's weighting and reduction of per-element losses (in float32, cast back): the default divides
-        the weighted sum by the number of nonzero weights (broadcast to the losses), 0 when there are none."""
+        """TF1's weighting and reduction of per-element losses: the default divides the weighted sum by the
+        number of nonzero weights (broadcast to the losses), 0 when there are none. TF1 reduces in float32;
+        float64 losses are reduced in float64 here (same values, more digits)."""
         from summaries.engine.array_ops import cast, ones_like, size, where, zeros_like
         from summaries.engine.math_ops import equal
         from summaries.engine.nn_extra_ops import div_no_nan
@@ -343,9 +347,9 @@ class losses:
         with name_scope(scope or "weighted_loss"):
             per = convert_to_tensor(losses)
             in_dtype = per.dtype
-            per = cast(per, dt.float32)
-            w = cast(convert_to_tensor(weights, dt.float32 if not isinstance(weights, Tensor) else None),
-                     dt.float32)
+            work = dt.float64 if in_dtype is dt.float64 else dt.float32
+            per = cast(per, work)
+            w = cast(convert_to_tensor(weights, work if not isinstance(weights, Tensor) else None), work)
             loss = multiply(per, w)
             if reduction != _Reduction.NONE:
                 loss = reduce_sum(loss)
@@ -357,7 +361,7 @@ class losses:
                         present = where(equal(w, 0.0), zeros_like(w), ones_like(w))
                         denom = reduce_sum(multiply(present, ones_like(per)), name=nscope)
                 elif reduction == _Reduction.SUM_OVER_BATCH_SIZE:
-                    denom = cast(size(per), dt.float32, name="num_elements")
+                    denom = cast(size(per), work, name="num_elements")
                 if denom is not None:
                     loss = div_no_nan(loss, denom, name="value")
             loss = cast(loss, in_dtype)
