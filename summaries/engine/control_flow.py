@@ -8,12 +8,12 @@ from Switch/Merge too) never touches the other branch's NaN/inf.
 """
 from __future__ import annotations
 
-import builtins
 import contextlib
 
 import numpy as np
 
 from summaries.engine import dtypes as dt
+from summaries.engine import nest
 from summaries.engine.array_ops import identity, zeros_like
 from summaries.engine.dtypes import TensorShape
 from summaries.engine.graph import (Operation, Tensor, convert_to_tensor, get_default_graph, is_tensor_like, make_op,
@@ -65,9 +65,6 @@ no_gradient("NoOp")
 
 
 # ---- cond: Switch / Merge -----------------------------------------------------------------------------------
-_SEQ = (list, builtins.tuple)  # `tuple` is tf.tuple in this module
-
-
 def _switch_kernel(x, p):
     return (DEAD, x) if p else (x, DEAD)
 
@@ -171,42 +168,6 @@ class _Branch:
         return inputs
 
 
-def _flatten(x, out: list):
-    """Append the leaves of nested lists/tuples/dicts to `out`; return the structure."""
-    if isinstance(x, dict):
-        keys = sorted(x)
-        return "dict", x, [_flatten(x[k], out) for k in keys]
-    if isinstance(x, _SEQ):
-        return "seq", x, [_flatten(v, out) for v in x]
-    out.append(x)
-    return None
-
-
-def _assert_same(a, b) -> None:
-    if a is None and b is None:
-        return
-    if a is None or b is None or a[0] != b[0] or len(a[2]) != len(b[2]) or (
-            a[0] == "dict" and sorted(a[1]) != sorted(b[1])):
-        raise ValueError(f"The two structures don't have the same nested structure.\n\nFirst structure: "
-                         f"{a and a[1]!r}\n\nSecond structure: {b and b[1]!r}")
-    if type(a[1]) is not type(b[1]):
-        raise TypeError(f"The two structures don't have the same sequence type. First structure has type "
-                        f"{type(a[1])}, while second structure has type {type(b[1])}.")
-    for x, y in zip(a[2], b[2]):
-        _assert_same(x, y)
-
-
-def _pack(spec, it):
-    if spec is None:
-        return next(it)
-    kind, orig, subs = spec
-    if kind == "dict":
-        vals = dict(zip(sorted(orig), [_pack(s, it) for s in subs]))
-        return type(orig)((k, vals[k]) for k in orig)
-    items = [_pack(s, it) for s in subs]
-    return type(orig)(*items) if hasattr(orig, "_fields") else type(orig)(items)
-
-
 def _branch_tensor(g, branch: _Branch, x, other, at: str) -> Tensor:
     """A branch result as a tensor of `branch`; a Python number takes the other branch's dtype."""
     with _in_branch(g, branch):
@@ -254,14 +215,12 @@ def cond(pred, true_fn=None, false_fn=None, strict: bool = False, name=None, fn1
                 r = fn()
             if r is None:
                 raise ValueError(f"'{label}' must have a return value.")
-            if not strict and isinstance(r, _SEQ) and len(r) == 1:
+            if not strict and isinstance(r, nest.SEQUENCES) and len(r) == 1:
                 r = r[0]
             results.append(r)
-        leaves_t, leaves_f = [], []
-        spec = _flatten(results[0], leaves_t)
-        _assert_same(spec, _flatten(results[1], leaves_f))
+        nest.assert_same_structure(results[0], results[1])
         merges = []
-        for a, b in zip(leaves_t, leaves_f):
+        for a, b in zip(nest.flatten(results[0]), nest.flatten(results[1])):
             ta = _branch_tensor(g, c.branches[1], a, b, scope[:-1])
             tb = _branch_tensor(g, c.branches[0], b, a, scope[:-1])
             if ta.dtype is not tb.dtype:
@@ -271,7 +230,7 @@ def cond(pred, true_fn=None, false_fn=None, strict: bool = False, name=None, fn1
                 m = _merge([tb, ta], s)
             m._cond_pred = c.pred
             merges.append(m.outputs[0])
-        return _pack(spec, iter(merges))
+        return nest.pack_as(results[0], merges)
 
 
 @register_gradient("Merge")

@@ -19,6 +19,7 @@ import weakref
 import numpy as np
 
 from summaries.engine import dtypes as dt
+from summaries.engine import nest
 from summaries.engine.array_ops import placeholder
 from summaries.engine.dtypes import TensorShape, as_shape
 from summaries.engine.errors import FailedPreconditionError, OutOfRangeError
@@ -29,25 +30,13 @@ from summaries.engine.session import _Plan
 
 # ---- element structures ----------------------------------------------------------------------------------
 def _flatten(s) -> list:
-    if isinstance(s, dict):
-        return [x for k in sorted(s) for x in _flatten(s[k])]
-    if isinstance(s, tuple):
-        return [x for v in s for x in _flatten(v)]
-    return [s]
+    """Leaves of an element structure: tuples and dicts nest, a list is one tensor (as in tf.data)."""
+    return nest.flatten(s, sequences=(tuple,))
 
 
 def _pack(s, flat):
     """`flat` (in `_flatten` order) rebuilt into the structure of `s`."""
-    it = iter(flat)
-
-    def go(s):
-        if isinstance(s, dict):
-            return {k: go(s[k]) for k in sorted(s)}
-        if isinstance(s, tuple):
-            vals = [go(v) for v in s]
-            return type(s)(*vals) if hasattr(s, "_fields") else tuple(vals)
-        return next(it)
-    return go(s)
+    return nest.pack_as(s, flat, sequences=(tuple,))
 
 
 def _placeholders(tensors, stop=()) -> list:

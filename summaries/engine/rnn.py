@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 
 from summaries.engine import dtypes as dt
+from summaries.engine import nest
 from summaries.engine import nn_ops
 from summaries.engine.array_ops import (cast, concat, expand_dims, gather, identity, shape, stack, transpose,
                                         unstack, zeros)
@@ -36,21 +37,9 @@ class LSTMStateTuple(collections.namedtuple("LSTMStateTuple", ("c", "h"))):
         return self.c.dtype
 
 
-def _flatten(state) -> list:
-    return [t for s in state for t in _flatten(s)] if isinstance(state, (tuple, list)) else [state]
-
-
 def _nesting(state):
     """The nesting of a state, sequence types aside (a plain (c, h) tuple may enter an LSTM)."""
     return tuple(_nesting(s) for s in state) if isinstance(state, (tuple, list)) else None
-
-
-def _pack_like(structure, flat: list):
-    """Rebuild `structure` (nested tuples/LSTMStateTuples) from `flat`, consumed in `_flatten` order."""
-    if not isinstance(structure, (tuple, list)):
-        return flat.pop(0)
-    items = [_pack_like(s, flat) for s in structure]
-    return type(structure)(*items) if isinstance(structure, LSTMStateTuple) else tuple(items)
 
 
 def _zeros(dims: list, dtype) -> Tensor:
@@ -85,7 +74,8 @@ class RNNCell:
     def zero_state(self, batch_size, dtype):
         """Zeros shaped like the state, `[batch_size, n]` per tensor; batch_size may be a scalar tensor."""
         with name_scope(type(self).__name__ + "ZeroState"):
-            return _pack_like(self.state_size, [_zeros([batch_size, n], dtype) for n in _flatten(self.state_size)])
+            return nest.pack_as(self.state_size, [_zeros([batch_size, n], dtype)
+                                                  for n in nest.flatten(self.state_size)])
 
     def __call__(self, inputs, state, scope=None):
         x = convert_to_tensor(inputs)
@@ -316,8 +306,8 @@ def _masked(step: int, seq_len: Tensor | None, output, new_state, old_state):
         keep = expand_dims(cast(less(step, seq_len), output.dtype), 1)
         out = multiply(output, keep)
         flat = [add(multiply(n, keep), multiply(o, subtract(1.0, keep)))
-                for n, o in zip(_flatten(new_state), _flatten(old_state))]
-    return out, _pack_like(new_state, flat)
+                for n, o in zip(nest.flatten(new_state), nest.flatten(old_state))]
+    return out, nest.pack_as(new_state, flat)
 
 
 def _step(cell: RNNCell, x, state, t, seq_len):
@@ -358,19 +348,19 @@ def _loop(cell: RNNCell, x_tm: Tensor, initial_state, dtype, sequence_length):
     returns (time-major outputs, final state)."""
     batch = _batch_size(x_tm, 1)
     state, seq_len = _start(cell, batch, initial_state, dtype, sequence_length)
-    flat0 = [convert_to_tensor(s) for s in _flatten(state)]
+    flat0 = [convert_to_tensor(s) for s in nest.flatten(state)]
     acc0 = _zeros([0, batch, cell.output_size], x_tm.dtype)
     n = shape(x_tm)[0]
     last = []  # the state the body returns: the final state has its (sequence) types
 
     def body(t, flat, acc):
-        out, new_state = _step(cell, gather(x_tm, t), _pack_like(state, list(flat)), t, seq_len)
+        out, new_state = _step(cell, gather(x_tm, t), nest.pack_as(state, flat), t, seq_len)
         last[:] = [new_state]
-        return t + 1, _flatten(new_state), concat([acc, expand_dims(out, 0)], 0)
+        return t + 1, nest.flatten(new_state), concat([acc, expand_dims(out, 0)], 0)
     acc_shape = TensorShape([None]).concatenate(acc0.shape[1:])
     _, flat, acc = while_loop(lambda t, flat, acc: less(t, n), body, (0, flat0, acc0),
                               shape_invariants=(TensorShape([]), [s.shape for s in flat0], acc_shape))
-    return acc, _pack_like(last[0], list(flat))
+    return acc, nest.pack_as(last[0], flat)
 
 
 def _batch_size(x: Tensor, axis: int):

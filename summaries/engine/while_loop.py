@@ -14,8 +14,8 @@ import contextlib
 import numpy as np
 
 from summaries.engine import dtypes as dt
+from summaries.engine import nest
 from summaries.engine.array_ops import concat, expand_dims, gather, reshape, shape, zeros, zeros_like
-from summaries.engine.control_flow import _assert_same, _flatten, _pack
 from summaries.engine.dtypes import TensorShape, as_shape
 from summaries.engine.errors import InvalidArgumentError
 from summaries.engine.gradients import gradients
@@ -154,23 +154,10 @@ def _loop_factory(op, ctx):
 
 
 def _split_vars(loop_vars):
-    """(a bare tensor?, structure spec of the top-level items as a list, leaves)."""
+    """(a bare tensor?, the top-level items as a list: the structure the loop works on, its leaves)."""
     single = not isinstance(loop_vars, (list, tuple))
-    leaves: list = []
-    return single, _flatten([loop_vars] if single else list(loop_vars), leaves), leaves
-
-
-def _invariants(spec, inv, out: list) -> None:
-    """Append one shape per loop variable: `inv` follows the loop variables' structure down to shapes."""
-    if spec is None:
-        out.append(as_shape(inv))
-        return
-    kind, orig, subs = spec
-    items = [inv[k] for k in sorted(orig)] if kind == "dict" else list(inv)
-    if len(items) != len(subs):
-        raise ValueError(f"shape_invariants {inv!r} do not have the structure of the loop variables {orig!r}")
-    for sub, x in zip(subs, items):
-        _invariants(sub, x, out)
+    structure = [loop_vars] if single else list(loop_vars)
+    return single, structure, nest.flatten(structure)
 
 
 def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations: int = 10, back_prop: bool = True,
@@ -194,8 +181,12 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
             raise ValueError(f"maximum_iterations must be a scalar, saw shape: {limit.shape}")
         invs = [t.shape for t in inits]
         if shape_invariants is not None:
-            invs = []
-            _invariants(spec, [shape_invariants] if single else list(shape_invariants), invs)
+            try:
+                invs = [as_shape(inv) for inv in nest.flatten_up_to(spec, [shape_invariants] if single
+                                                                    else list(shape_invariants))]
+            except ValueError:
+                raise ValueError(f"shape_invariants {shape_invariants!r} do not have the structure of the loop "
+                                 f"variables {loop_vars!r}") from None
             for t, inv in zip(inits, invs):
                 if not t.shape.is_compatible_with(inv):
                     raise ValueError(f"The shape invariant specified for {t.name} is not compatible with the "
@@ -204,16 +195,15 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         ctx = _LoopContext(g)
         with _building(g, ctx, scope[:-1]):
             ctx.vars = [_enter(t, inv) for t, inv in zip(inits, invs)]
-            args = _pack(spec, iter(ctx.vars))
+            args = nest.pack_as(spec, ctx.vars)
             c = cond(*args)
             c = ctx.capture(convert_to_tensor(c))
             if c.dtype is not dt.bool_ or c.shape.ndims not in (None, 0):
                 raise ValueError(f"cond must return a boolean scalar, got {c!r}")
             r = body(*args)
             r = list(r) if isinstance(r, (list, tuple)) else [r]
-            out_leaves: list = []
-            _assert_same(spec, _flatten(r, out_leaves))
-            outs = [ctx.capture(_as_tensor_of(x, t)) for x, t in zip(out_leaves, inits)]
+            nest.assert_same_structure(spec, r)
+            outs = [ctx.capture(_as_tensor_of(x, t)) for x, t in zip(nest.flatten(r), inits)]
         for t, o, inv in zip(inits, outs, invs):
             _check_shape(t, o, inv)
         ctx.inits, ctx.cond, ctx.body = inits, c, outs
@@ -226,7 +216,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                          attrs={"T": inits[0].dtype, "parallel_iterations": parallel_iterations,
                                 "back_prop": back_prop}, control_inputs=ctx.control)
         op._factory, op._while = _loop_factory(op, ctx), ctx
-        result = _pack(spec, iter(op.outputs[:len(inits)]))
+        result = nest.pack_as(spec, op.outputs[:len(inits)])
         if single or (len(result) == 1 and not return_same_structure):
             return result[0]
         return type(loop_vars)(*result) if hasattr(loop_vars, "_fields") else type(loop_vars)(result)
@@ -304,17 +294,15 @@ def _stacked(acc: Tensor, row: TensorShape, n) -> Tensor:
 
 def _elems(elems):
     """(structure, leaf tensors, their length as a tensor, its static value or None)."""
-    leaves: list = []
-    spec = _flatten(elems, leaves)
-    xs = [convert_to_tensor(e) for e in leaves]
+    xs = [convert_to_tensor(e) for e in nest.flatten(elems)]
     if not xs:
         raise ValueError("elems must be a Tensor or (possibly nested) sequence of Tensors.")
     dims = xs[0].shape._dims
-    return spec, xs, gather(shape(xs[0]), 0), dims[0] if dims else None
+    return elems, xs, gather(shape(xs[0]), 0), dims[0] if dims else None
 
 
 def _row(spec, xs, i):
-    return _pack(spec, iter([gather(x, i) for x in xs]))
+    return nest.pack_as(spec, [gather(x, i) for x in xs])
 
 
 def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop: bool = True, swap_memory: bool = False,
@@ -323,43 +311,41 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop: bool = Tr
     `dtype` gives the structure and dtypes of `fn`'s result when it differs from `elems`'."""
     with name_scope(name, "map"):
         spec, xs, n, n_static = _elems(elems)
-        out_leaves: list = []
-        out_spec = _flatten(_pack(spec, iter([x.dtype for x in xs])) if dtype is None else dtype, out_leaves)
-        dtypes = [dt.as_dtype(d) for d in out_leaves]
+        out_spec = nest.pack_as(spec, [x.dtype for x in xs]) if dtype is None else dtype
+        dtypes = [dt.as_dtype(d) for d in nest.flatten(out_spec)]
         rows: list = []
 
         def body(i, *accs):
-            ys: list = []
-            _assert_same(out_spec, _flatten(fn(_row(spec, xs, i)), ys))
-            ys = [convert_to_tensor(y, d) for y, d in zip(ys, dtypes)]
+            out = fn(_row(spec, xs, i))
+            nest.assert_same_structure(out_spec, out)
+            ys = [convert_to_tensor(y, d) for y, d in zip(nest.flatten(out), dtypes)]
             rows[:] = [y.shape for y in ys]
             return [i + 1] + [_append(a, y) for a, y in zip(accs, ys)]
         res = while_loop(lambda i, *accs: less(i, n), body, [0] + [zeros([0], d) for d in dtypes],
                          shape_invariants=[[]] + [TensorShape(None)] * len(dtypes), back_prop=back_prop,
                          return_same_structure=True)
-        return _pack(out_spec, iter([_stacked(a, r, n_static) for a, r in zip(res[1:], rows)]))
+        return nest.pack_as(out_spec, [_stacked(a, r, n_static) for a, r in zip(res[1:], rows)])
 
 
 def _fold(fn, elems, initializer, collect: bool, back_prop: bool):
     """The loop of scan (`collect`: also stack each state) and foldl: state = fn(state, row)."""
     spec, xs, n, n_static = _elems(elems)
-    a_leaves: list = []
-    a_spec = _flatten(_row(spec, xs, 0) if initializer is None else initializer, a_leaves)
-    a0 = [convert_to_tensor(a) for a in a_leaves]
+    a_spec = _row(spec, xs, 0) if initializer is None else initializer
+    a0 = [convert_to_tensor(a) for a in nest.flatten(a_spec)]
     k = len(a0)
     accs = [expand_dims(a, 0) if initializer is None else zeros([0], a.dtype) for a in a0] if collect else []
 
     def body(i, *vs):
-        ys: list = []
-        _assert_same(a_spec, _flatten(fn(_pack(a_spec, iter(vs[:k])), _row(spec, xs, i)), ys))
-        ys = [_as_tensor_of(y, a) for y, a in zip(ys, a0)]
+        out = fn(nest.pack_as(a_spec, vs[:k]), _row(spec, xs, i))
+        nest.assert_same_structure(a_spec, out)
+        ys = [_as_tensor_of(y, a) for y, a in zip(nest.flatten(out), a0)]
         return [i + 1] + ys + [_append(acc, y) for acc, y in zip(vs[k:], ys)]
     res = while_loop(lambda i, *vs: less(i, n), body, [int(initializer is None)] + a0 + accs,
                      shape_invariants=[[]] + [a.shape for a in a0] + [TensorShape(None)] * len(accs),
                      back_prop=back_prop, return_same_structure=True)
     if collect:
-        return _pack(a_spec, iter([_stacked(acc, a.shape, n_static) for acc, a in zip(res[1 + k:], a0)]))
-    return _pack(a_spec, iter(res[1:1 + k]))
+        return nest.pack_as(a_spec, [_stacked(acc, a.shape, n_static) for acc, a in zip(res[1 + k:], a0)])
+    return nest.pack_as(a_spec, res[1:1 + k])
 
 
 def scan(fn, elems, initializer=None, parallel_iterations: int = 10, back_prop: bool = True,
