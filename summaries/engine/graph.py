@@ -220,9 +220,10 @@ class Graph:
             if t.graph is not self:
                 raise ValueError(f"Tensor {t} must be from the same graph as the op {name!r} being created.")
         ctrl = list(control_inputs)
-        ctx = self._cond_ctx
-        if ctx is not None:  # inside a cond branch: outside inputs go through Switches, sources wait on the pivot
+        ctx, loop = self._cond_ctx, self._loop_ctx
+        if ctx is not None or loop is not None:  # the contexts reroute data (exec) inputs only
             exec_idx = tuple(range(len(inputs))) if exec_idx is None else tuple(exec_idx)
+        if ctx is not None:  # inside a cond branch: outside inputs go through Switches, sources wait on the pivot
             inputs = ctx.capture_inputs(name, inputs, exec_idx)
             if not exec_idx and ctx.pivot not in ctrl:
                 ctrl.insert(0, ctx.pivot)
@@ -230,9 +231,7 @@ class Graph:
             for c in deps:
                 if c not in ctrl and not any(t.op is c for t in inputs):
                     ctrl.append(c)
-        loop = self._loop_ctx
         if loop is not None:  # inside a while body: outside inputs become the loop's capture stand-ins
-            exec_idx = tuple(range(len(inputs))) if exec_idx is None else tuple(exec_idx)
             inputs, ctrl = loop.capture_inputs(inputs, exec_idx, ctrl)
         op = Operation(self, op_type, name, inputs, outputs, attrs, kernel, factory, exec_idx, ctrl)
         if loop is not None:
