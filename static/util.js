@@ -3,10 +3,14 @@
 
 /** Create an element: el('div', {class: 'x', title: t}, child, 'text', ...). */
 export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
+  return filled(document.createElement(tag), attrs, children);
+}
+
+/** Attributes (`class`, `text`, `on*` listeners, `dataset`, the rest as attributes) and children. */
+function filled(node, attrs, children) {
   for (const [key, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false) continue;
-    if (key === 'class') node.className = value;
+    if (key === 'class') node.setAttribute('class', value);
     else if (key === 'text') node.textContent = value;
     else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
     else if (key === 'dataset') Object.assign(node.dataset, value);
@@ -108,16 +112,7 @@ const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** An SVG element, attributes as `el` takes them (text and names are never parsed as markup). */
 export function svg(tag, attrs = {}, ...children) {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === 'class') node.setAttribute('class', value);
-    else if (key === 'text') node.textContent = value;
-    else if (key === 'dataset') Object.assign(node.dataset, value);
-    else node.setAttribute(key, String(value));
-  }
-  for (const child of children) if (child) node.append(child);
-  return node;
+  return filled(document.createElementNS(SVG_NS, tag), attrs, children);
 }
 
 /**
