@@ -22,10 +22,9 @@ def _shape_error(op_name: str, op_type: str, inputs, why: str) -> ValueError:
     return ValueError(f"{why} for '{op_name}' (op: '{op_type}') with input shapes: {shapes}.")
 
 
-def _run_error(op_ref: list, msg: str) -> InvalidArgumentError:
-    """A kernel's failure naming its op, as TF1 appends "[[node ...]]" (op_ref holds the op once built)."""
-    op = op_ref[0]
-    return InvalidArgumentError(None, op, f"{msg}\n\t [[node {op.name} (op: {op.type})]]")
+def _run_error(msg: str) -> InvalidArgumentError:
+    """A kernel's failure; the session names the op that raised it."""
+    return InvalidArgumentError(None, None, msg)
 
 
 def _static_int(t: Tensor):
@@ -57,17 +56,14 @@ def top_k(input, k=1, sorted: bool = True, name: str | None = None) -> tuple[Ten
             raise _shape_error(scope[:-1], "TopKV2", [x, kt],
                                f"input must have last dimension >= k = {kv} but is {dims[-1]}")
         out = None if dims is None else list(dims[:-1]) + [kv]
-        ref: list = []
-
         def kernel(v, kk):
             kk = int(kk)
             if np.shape(v)[-1] < kk:
-                raise _run_error(ref, f"input must have at least k columns. Had {np.shape(v)[-1]}, needed {kk}")
+                raise _run_error(f"input must have at least k columns. Had {np.shape(v)[-1]}, needed {kk}")
             idx = _top_k_order(v, kk)
             return np.take_along_axis(v, idx, -1), idx.astype(np.int32)
         op = make_op("TopKV2", scope, [x, kt], [(x.dtype, out), (dt.int32, out)], kernel=kernel,
                      attrs={"T": x.dtype, "sorted": bool(sorted)})
-        ref.append(op)
         return op.outputs[0], op.outputs[1]
 
 
@@ -305,24 +301,22 @@ def py_func(func, inp, Tout, stateful: bool = True, name: str | None = None):
     inputs = [convert_to_tensor(t) for t in inp]
     token = f"pyfunc_{next(_tokens)}"
     op_type = "PyFunc" if stateful else "PyFuncStateless"
-    ref: list = []
 
     def kernel(*vals):
         ret = func(*vals)
         ret = list(ret) if isinstance(ret, (list, tuple)) else ([] if ret is None and not outs else [ret])
         if len(ret) != len(outs):
-            raise _run_error(ref, f"{token} returns {len(ret)} values, but expects to see {len(outs)} values.")
+            raise _run_error(f"{token} returns {len(ret)} values, but expects to see {len(outs)} values.")
         arrs = []
         for i, (r, d) in enumerate(zip(ret, outs)):
             a = np.asarray(r, dtype=object) if d is dt.string else np.asarray(r)
             if d is not dt.string and dt.as_dtype(a.dtype) is not d:
                 got = dt.as_dtype(a.dtype).name
-                raise _run_error(ref, f"{i}-th value returned by {token} is {_C_NAMES.get(got, got)}, but "
+                raise _run_error(f"{i}-th value returned by {token} is {_C_NAMES.get(got, got)}, but "
                                       f"expects {_C_NAMES.get(d.name, d.name)}")
             arrs.append(a)
         return tuple(arrs) if len(arrs) != 1 else arrs[0]
     with name_scope(name or op_type) as scope:
         op = make_op(op_type, scope, inputs, [(d, None) for d in outs], kernel=kernel,
                      attrs={"token": token, "Tin": [t.dtype for t in inputs], "Tout": outs})
-    ref.append(op)
     return list(op.outputs) if many else op.outputs[0]

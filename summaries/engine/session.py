@@ -215,11 +215,16 @@ class _Plan:
         return None
 
     def run(self, args):
-        """Call the plan; an exception raised by one of its kernels becomes TF's InvalidArgumentError naming
-        that op (Session.run and the loop kernels that run sub-plans both go through here)."""
+        """Call the plan; an exception raised by one of its kernels names that op: a TF error a kernel raised
+        without one gets it, anything else becomes TF's InvalidArgumentError (Session.run and the loop
+        kernels that run sub-plans both go through here)."""
         try:
             return self.fn(*args)
-        except OpError:
+        except OpError as e:
+            op = self.failing_op(e.__traceback__) if e.op is None else None
+            if op is not None:
+                e.op, e.message = op, f"{e.message}\n\t [[node {op.name} (op: {op.type})]]"
+                e.args = (e.message,)
             raise
         except Exception as e:
             op = self.failing_op(e.__traceback__)
