@@ -73,3 +73,17 @@ def test_losses_are_collected_once_each():
     tf.losses.absolute_difference(tf.zeros([2]), tf.ones([2]), loss_collection=None)
     assert len(tf.get_collection(tf.GraphKeys.LOSSES)) == 1
     assert np.isclose(run(tf.losses.get_total_loss()), 1.0)
+
+
+def test_class_count_known_only_when_run():
+    """label_smoothing and sequence_loss read the number of classes at run time when the graph has None."""
+    onehot, logits = np.eye(4)[[2, 0, 3]], RNG.standard_normal((3, 4))
+    x, z = tf.placeholder(tf.float64, [None, None]), tf.placeholder(tf.float64, [None, None])
+    got = run(tf.losses.softmax_cross_entropy(x, z, label_smoothing=0.2), {x: onehot, z: logits})
+    want = -((onehot * 0.8 + 0.05) * log_softmax(logits)).sum(-1).mean()
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    lg, tg = tf.placeholder(tf.float64, [2, 3, None]), tf.placeholder(tf.int32, [2, 3])
+    seq_logits, targets = RNG.standard_normal((2, 3, 5)), RNG.integers(0, 5, (2, 3))
+    got = run(tf.contrib.seq2seq.sequence_loss(lg, tg, tf.ones([2, 3], tf.float64)), {lg: seq_logits, tg: targets})
+    want = -np.take_along_axis(log_softmax(seq_logits), targets[..., None], -1).mean()
+    np.testing.assert_allclose(got, want, rtol=1e-12)

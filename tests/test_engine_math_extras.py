@@ -370,7 +370,8 @@ def test_natural_exp_and_inverse_time_decay(staircase):
     def p(s):
         return math.floor(s / 10) if staircase else s / 10
     for fn, want in [(tf.train.natural_exp_decay, lambda s: 0.5 * math.exp(-0.3 * p(s))),
-                     (tf.train.inverse_time_decay, lambda s: 0.5 / (1 + 0.3 * p(s)))]:
+                     (tf.train.inverse_time_decay, lambda s: 0.5 / (1 + 0.3 * p(s))),
+                     (tf.train.exponential_decay, lambda s: 0.5 * 0.3 ** p(s))]:
         got = _schedule_values(lambda s: fn(0.5, s, 10, 0.3, staircase))
         np.testing.assert_allclose(got, [want(s) for s in STEPS], rtol=1e-6)
 
@@ -483,3 +484,31 @@ def test_py_func_errors():
     y = tf.py_func(lambda a: a, [x], tf.float32, name="my_func")
     with pytest.raises(LookupError, match="No gradient defined for operation 'my_func' \\(op type: PyFunc\\)"):
         tf.gradients(tf.reduce_sum(y), [x])
+
+
+def test_regularizers_of_a_reentered_scope_and_of_fully_connected():
+    """A VariableScope object re-entered keeps its own regularizer and initializer (not the enclosing
+    scope's); contrib's fully_connected applies weights_ and biases_regularizer."""
+    with tf.variable_scope("saved", regularizer=tf.contrib.layers.l1_regularizer(1.0),
+                           initializer=tf.ones_initializer()) as saved:
+        pass
+    with tf.variable_scope("elsewhere"):
+        with tf.variable_scope(saved):
+            w = tf.get_variable("w", [3])
+    x = tf.placeholder(tf.float32, [None, 3])
+    tf.contrib.layers.fully_connected(x, 2, weights_regularizer=tf.contrib.layers.l2_regularizer(0.5),
+                                      biases_regularizer=tf.contrib.layers.l1_regularizer(0.5))
+    assert [r.op.name for r in tf.losses.get_regularization_losses()] == [
+        "saved/w/Regularizer/l1_regularizer", "fully_connected/weights/Regularizer/l2_regularizer",
+        "fully_connected/biases/Regularizer/l1_regularizer"]
+    w_val, first = _run([w, tf.losses.get_regularization_losses()[0]])
+    assert w_val.tolist() == [1.0, 1.0, 1.0] and first == 3.0
+
+
+def test_schedules_follow_the_learning_rate_dtype():
+    step = tf.placeholder(tf.int64, [])
+    for fn in (tf.train.exponential_decay, tf.train.natural_exp_decay, tf.train.inverse_time_decay):
+        lr = fn(tf.constant(0.5, tf.float64), step, 10, 0.3)
+        assert lr.dtype == tf.float64
+        assert np.isclose(_run(lr, {step: 0}), 0.5)
+

@@ -284,10 +284,12 @@ def fully_connected(inputs, num_outputs: int, activation_fn=nn_ops.relu, normali
         raise ValueError(f"fully_connected: inputs must have rank >= 2 and a known last dimension, got {x.shape}")
     n = int(num_outputs)
     with _layer_scope("fully_connected", scope, reuse):  # weights default to glorot uniform, as get_variable's
-        w = get_variable("weights", [dims[-1], n], x.dtype, weights_initializer, trainable=trainable)
+        w = get_variable("weights", [dims[-1], n], x.dtype, weights_initializer, trainable=trainable,
+                         regularizer=weights_regularizer)
         y = _matmul_last_axis(x, dims, w)
         if normalizer_fn is not None:
             y = normalizer_fn(y, **(normalizer_params or {}))
         elif biases_initializer is not None:
-            y = nn_ops.bias_add(y, get_variable("biases", [n], x.dtype, biases_initializer, trainable=trainable))
+            y = nn_ops.bias_add(y, get_variable("biases", [n], x.dtype, biases_initializer, trainable=trainable,
+                                                regularizer=biases_regularizer))
         return y if activation_fn is None else activation_fn(y)

@@ -11,16 +11,6 @@ from summaries.engine.math_ops import (add, ceil, cos, equal, exp, floor, greate
                                        subtract, truediv)
 
 
-def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False, name=None):
-    """lr * decay_rate ** (step / decay_steps) (the exponent floored when `staircase`)."""
-    with name_scope(name or "ExponentialDecay"):
-        lr = convert_to_tensor(learning_rate, dt.float32, name="learning_rate")
-        p = truediv(cast(global_step, dt.float32), float(decay_steps))
-        if staircase:
-            p = floor(p)
-        return multiply(lr, pow(constant(float(decay_rate), dt.float32), p))
-
-
 def _decay_inputs(op: str, learning_rate, global_step, decay_steps):
     """The learning rate as a tensor and step / decay_steps in its dtype (TF1's first lines of each schedule)."""
     if global_step is None:
@@ -29,13 +19,24 @@ def _decay_inputs(op: str, learning_rate, global_step, decay_steps):
     return lr, cast(global_step, lr.dtype), cast(decay_steps, lr.dtype)
 
 
+def _fraction(step, steps, staircase: bool):
+    """step / decay_steps, floored when `staircase` (the exponential and inverse-time schedules)."""
+    p = truediv(step, steps)
+    return floor(p) if staircase else p
+
+
+def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False, name=None):
+    """lr * decay_rate ** (step / decay_steps) (the exponent floored when `staircase`)."""
+    with name_scope(name or "ExponentialDecay") as scope:
+        lr, step, steps = _decay_inputs("exponential_decay", learning_rate, global_step, decay_steps)
+        return multiply(lr, pow(cast(decay_rate, lr.dtype), _fraction(step, steps, staircase)), name=scope)
+
+
 def natural_exp_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False, name=None):
     """lr * exp(-decay_rate * step / decay_steps) (the exponent floored when `staircase`)."""
     with name_scope(name or "NaturalExpDecay") as scope:
         lr, step, steps = _decay_inputs("natural_exp_decay", learning_rate, global_step, decay_steps)
-        p = truediv(step, steps)
-        if staircase:
-            p = floor(p)
+        p = _fraction(step, steps, staircase)
         return multiply(lr, exp(multiply(negative(cast(decay_rate, lr.dtype)), p)), name=scope)
 
 
@@ -43,9 +44,7 @@ def inverse_time_decay(learning_rate, global_step, decay_steps, decay_rate, stai
     """lr / (1 + decay_rate * step / decay_steps) (the ratio floored when `staircase`)."""
     with name_scope(name or "InverseTimeDecay") as scope:
         lr, step, steps = _decay_inputs("inverse_time_decay", learning_rate, global_step, decay_steps)
-        p = truediv(step, steps)
-        if staircase:
-            p = floor(p)
+        p = _fraction(step, steps, staircase)
         return truediv(lr, add(1.0, multiply(cast(decay_rate, lr.dtype), p)), name=scope)
 
 

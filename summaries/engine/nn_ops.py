@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from summaries.engine import dtypes as dt
-from summaries.engine.array_ops import get_seed, reshape, shape, stop_gradient
+from summaries.engine.array_ops import cast, get_seed, reshape, shape, stack, stop_gradient
 from summaries.engine.graph import (GraphKeys, Tensor, convert_to_tensor, get_default_graph, make_op, name_scope,
                                     register_gradient, simple_op)
 from summaries.engine.math_ops import (_unary, add, multiply, negative, reduce_mean, reduce_sum, rsqrt,
@@ -308,8 +308,10 @@ class losses:
             logits = convert_to_tensor(logits)
             labels = convert_to_tensor(onehot_labels, logits.dtype)
             if label_smoothing:
-                classes = labels.shape.as_list()[-1]
-                labels = add(multiply(labels, 1.0 - label_smoothing), label_smoothing / classes)
+                classes = labels.shape.as_list()[-1] if labels.shape.ndims else None
+                share = (label_smoothing / classes if classes is not None else  # else read when run, as TF1
+                         truediv(label_smoothing, cast(shape(labels)[-1], labels.dtype)))
+                labels = add(multiply(labels, 1.0 - label_smoothing), share)
             ce = softmax_cross_entropy_with_logits_v2(labels=stop_gradient(labels), logits=logits, name="xentropy")
             return losses.compute_weighted_loss(ce, weights, sc, loss_collection, reduction)
 
@@ -477,8 +479,9 @@ def sequence_loss(logits, targets, weights, average_across_timesteps: bool = Tru
         if tg.shape.ndims != 2 or wt.shape.ndims != 2:
             raise ValueError("Targets and weights must be [batch_size x sequence_length] tensors")
         num_classes = lg.shape.as_list()[2]
+        flat_shape = [-1, num_classes] if num_classes is not None else stack([-1, shape(lg)[2]])
         loss_fn = softmax_loss_function or sparse_softmax_cross_entropy_with_logits
-        ce = loss_fn(labels=reshape(tg, [-1]), logits=reshape(lg, [-1, num_classes]))
+        ce = loss_fn(labels=reshape(tg, [-1]), logits=reshape(lg, flat_shape))
         ce = multiply(ce, reshape(wt, [-1]))
         if average_across_timesteps and average_across_batch:
             return truediv(reduce_sum(ce), add(reduce_sum(wt), 1e-12))

@@ -428,8 +428,9 @@ def variable_scope(name_or_scope=None, default_name=None, values=None, initializ
     """
     g = get_default_graph()
     outer = get_variable_scope()
+    defaults = outer  # where an unset initializer/regularizer comes from: a re-entered scope keeps its own
     if isinstance(name_or_scope, VariableScope):
-        full, ns_name = name_or_scope.name, name_or_scope.original_name_scope
+        full, ns_name, defaults = name_or_scope.name, name_or_scope.original_name_scope, name_or_scope
         if reuse is None:
             reuse = name_or_scope.reuse
     else:
@@ -446,8 +447,8 @@ def variable_scope(name_or_scope=None, default_name=None, values=None, initializ
         reuse = None
     eff_reuse = True if (outer.reuse is True and reuse is None) else (reuse if reuse is not None else outer.reuse)
     with name_scope(ns_name) as ns:
-        scope = VariableScope(full, eff_reuse, initializer if initializer is not None else outer.initializer, ns,
-                              regularizer if regularizer is not None else outer.regularizer)
+        scope = VariableScope(full, eff_reuse, initializer if initializer is not None else defaults.initializer, ns,
+                              regularizer if regularizer is not None else defaults.regularizer)
         g._var_scope = scope
         try:
             yield scope
