@@ -20,6 +20,7 @@ from google.protobuf import text_format
 from summaries.engine.errors import DataLossError, InvalidArgumentError, NotFoundError, UnimplementedError
 from summaries.engine.variables import global_variables
 from summaries.events.record import masked_crc32c
+from summaries.summary.encode import varint
 from summaries.proto.graph_pb2 import MetaGraphDef
 from summaries.proto.tensor_bundle_pb2 import BundleEntryProto, BundleHeaderProto, CheckpointState
 
@@ -36,15 +37,6 @@ _ENUMS = {np.dtype(t): e for e, t in _DTYPES.items()}
 
 
 # ---- the sorted table format of `.index` --------------------------------------------------------------
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
     result = shift = 0
     while True:
@@ -70,7 +62,7 @@ class _Block:
         else:
             self.restarts.append(len(self.buf))
             self.count = 0
-        self.buf += _varint(shared) + _varint(len(key) - shared) + _varint(len(value)) + key[shared:] + value
+        self.buf += varint(shared) + varint(len(key) - shared) + varint(len(value)) + key[shared:] + value
         self.last, self.count = key, self.count + 1
 
     def size(self) -> int:
@@ -104,7 +96,7 @@ def _table(entries: list[tuple[bytes, bytes]]) -> bytes:
 
     def put(block: _Block) -> bytes:
         contents = block.finish() + b"\0"  # block then its compression type: 0 = none
-        handle = _varint(len(out)) + _varint(len(contents) - 1)
+        handle = varint(len(out)) + varint(len(contents) - 1)
         out.extend(contents + _U32.pack(masked_crc32c(contents)))
         return handle
 
@@ -395,5 +387,6 @@ class Saver:
                 raise InvalidArgumentError(None, None, f"Restoring from checkpoint failed: Assign requires shapes of "
                                                        f"both tensors to match for variable {name}. lhs shape= "
                                                        f"{var.get_shape().as_list()} rhs shape= {shape}")
-            values[var.op.name] = reader.get(name)
-        sess._store.update(values)
+            values[name] = reader.get(name)
+        for name, var in self._vars.items():  # all checked and read: only now is anything assigned
+            var.load(values[name], sess)

@@ -21,7 +21,8 @@ def _single(value, what: str) -> int:
 
 
 def _deconv_length(size, k: int, s: int, padding: str):
-    """Keras' transposed-conv output length: in * s, plus max(k - s, 0) with VALID; None stays None."""
+    """Keras' transposed-conv output length: in * s, plus max(k - s, 0) with VALID (a size known at build
+    time or a scalar tensor); None stays None."""
     if size is None:
         return None
     return size * s + (max(k - s, 0) if padding == "VALID" else 0)
@@ -55,7 +56,7 @@ def conv2d_transpose(inputs, filters: int, kernel_size, strides=(1, 1), padding:
         static = [dims[0], _deconv_length(dims[1], kh, sh, pad), _deconv_length(dims[2], kw, sw, pad), n]
         if None in static:  # unknown sizes come from the input's run-time shape, as TF1 does
             dyn = shape(x)
-            oh, ow = (static[i] if static[i] is not None else dyn[i] * s + (max(k - s, 0) if pad == "VALID" else 0)
+            oh, ow = (static[i] if static[i] is not None else _deconv_length(dyn[i], k, s, pad)
                       for i, k, s in ((1, kh, sh), (2, kw, sw)))
             out_shape = stack([dyn[0] if static[0] is None else static[0], oh, ow, n])
         else:

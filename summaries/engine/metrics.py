@@ -68,8 +68,7 @@ def accuracy(labels, predictions, weights=None, metrics_collections=None, update
     """How often predictions == labels: `mean` of the float matches, in an `accuracy` scope."""
     labels, predictions = convert_to_tensor(labels), convert_to_tensor(predictions)
     predictions, labels = _squeeze_last(predictions, labels)
-    if not predictions.shape.is_compatible_with(labels.shape):
-        raise ValueError(f"Shapes {predictions.shape} and {labels.shape} are incompatible")
+    predictions.shape.assert_is_compatible_with(labels.shape)
     if labels.dtype is not predictions.dtype:
         predictions = cast(predictions, labels.dtype)
     is_correct = to_float(equal(predictions, labels))

@@ -205,7 +205,7 @@ def l1_regularizer(scale: float, scope: str | None = None):
     if not _check_scale(scale):
         return lambda _: None
 
-    def l1(weights, name=None):
+    def l1(weights):
         with name_scope(scope or "l1_regularizer") as nm:
             w = convert_to_tensor(weights)
             return multiply(convert_to_tensor(scale, w.dtype, name="scale"), reduce_sum(_abs(w)), name=nm)

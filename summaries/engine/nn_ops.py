@@ -379,7 +379,7 @@ class losses:
         from summaries.engine.math_ops import log
         with name_scope(scope or "log_loss") as sc:
             p, y = to_float(predictions), to_float(labels)
-            losses._check_shapes(p, y)
+            p.shape.assert_is_compatible_with(y.shape)
             per = subtract(negative(multiply(y, log(add(p, epsilon)))),
                            multiply(subtract(1.0, y), log(add(subtract(1.0, p), epsilon))))
             return losses.compute_weighted_loss(per, weights, sc, loss_collection, reduction)
@@ -392,17 +392,12 @@ class losses:
         from summaries.engine.math_ops import abs as _abs, minimum
         with name_scope(scope or "huber_loss") as sc:
             p, y = to_float(predictions), to_float(labels)
-            losses._check_shapes(p, y)
+            p.shape.assert_is_compatible_with(y.shape)
             abs_error = _abs(subtract(p, y))
             quadratic = minimum(abs_error, delta)
             linear = subtract(abs_error, quadratic)
             per = add(multiply(0.5, multiply(quadratic, quadratic)), multiply(delta, linear))
             return losses.compute_weighted_loss(per, weights, sc, loss_collection, reduction)
-
-    @staticmethod
-    def _check_shapes(p: Tensor, y: Tensor) -> None:
-        if not p.shape.is_compatible_with(y.shape):
-            raise ValueError(f"Shapes {p.shape} and {y.shape} are incompatible")
 
     @staticmethod
     def get_losses(scope=None, loss_collection=GraphKeys.LOSSES):
