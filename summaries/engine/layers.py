@@ -13,10 +13,11 @@ import numpy as np
 
 from summaries.engine import conv_ops, nn_ops
 from summaries.engine import dtypes as dt
-from summaries.engine.array_ops import cast, concat, expand_dims, identity, reshape, shape, size, stack
+from summaries.engine.array_ops import cast, expand_dims, identity, reshape, shape, size, stack
 from summaries.engine.control_flow import cond
 from summaries.engine.graph import (GraphKeys, Tensor, convert_to_tensor, get_default_graph, is_tensor_like,
                                     name_scope, static_value)
+from summaries.engine.manip_ops import tensordot
 from summaries.engine.math_ops import maximum, matmul, multiply, subtract, truediv
 from summaries.engine.variables import (Initializer, assign_sub, get_variable, ones_initializer, variable_scope,
                                         zeros_initializer)
@@ -91,17 +92,8 @@ def dense(inputs, units: int, activation=None, use_bias: bool = True, kernel_ini
 
 
 def _matmul_last_axis(x: Tensor, dims: list, kernel: Tensor) -> Tensor:
-    """`x @ kernel` over x's last axis (TF1's tensordot for rank > 2): flattened to 2-D and shaped back,
-    the leading dimensions static where they are known."""
-    if len(dims) == 2:
-        return matmul(x, kernel)
-    units = kernel.shape.as_list()[1]
-    lead = dims[:-1]
-    with name_scope("Tensordot"):
-        y = matmul(reshape(x, [-1, dims[-1]]), kernel)
-        y = reshape(y, lead + [units] if None not in lead else concat([shape(x)[:-1], [units]], 0))
-    y.set_shape(lead + [units])
-    return y
+    """`x @ kernel` over x's last axis: TF1's tensordot for inputs of rank > 2."""
+    return matmul(x, kernel) if len(dims) == 2 else tensordot(x, kernel, [[len(dims) - 1], [0]])
 
 
 def conv2d(inputs, filters: int, kernel_size, strides=(1, 1), padding: str = "valid",
