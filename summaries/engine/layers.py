@@ -16,10 +16,11 @@ from summaries.engine import dtypes as dt
 from summaries.engine.array_ops import cast, expand_dims, identity, reshape, shape, size, stack
 from summaries.engine.control_flow import cond
 from summaries.engine.graph import (GraphKeys, Tensor, convert_to_tensor, get_default_graph, is_tensor_like,
-                                    name_scope, static_value)
+                                    static_value)
 from summaries.engine.manip_ops import tensordot
 from summaries.engine.math_ops import maximum, matmul, multiply, subtract, truediv
-from summaries.engine.variables import (Initializer, assign_sub, get_variable, ones_initializer, variable_scope,
+from summaries.engine.moving_averages import assign_moving_average
+from summaries.engine.variables import (Initializer, get_variable, ones_initializer, variable_scope,
                                         zeros_initializer)
 
 _ZEROS = zeros_initializer()
@@ -190,12 +191,6 @@ def _bn_axis(axis, ndims: int) -> int:
     return a
 
 
-def _moving_average(var, value, decay) -> Tensor:
-    """TF1's `_assign_moving_average`: `var -= (var - value) * decay` in an `AssignMovingAvg` scope."""
-    with name_scope("AssignMovingAvg") as scope:
-        return assign_sub(var, multiply(subtract(var, value), decay), name=scope)
-
-
 def batch_normalization(inputs, axis=-1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
                         scale: bool = True, beta_initializer: Initializer = _ZEROS,
                         gamma_initializer: Initializer = _ONES, moving_mean_initializer: Initializer = _ZEROS,
@@ -248,18 +243,19 @@ def batch_normalization(inputs, axis=-1, momentum: float = 0.99, epsilon: float 
         if unbiased:  # n / max(n - 1, 1), n = elements per channel (the batch size may be dynamic)
             n = truediv(cast(size(x), pdtype), float(channels))
             stat_var = multiply(var, truediv(n, maximum(subtract(n, 1.0), 1.0)))
-        decay = convert_to_tensor(1.0 - float(momentum), pdtype, name="decay")
+        rate = float(momentum)
         if isinstance(flag, Tensor):
             mean = cond(flag, lambda: mean, lambda: moving_mean.value())
             var_sel = cond(flag, lambda: var, lambda: moving_var.value())
-            stat_var = cond(flag, lambda: stat_var, lambda: moving_var.value())
-            decay = cond(flag, lambda: decay, lambda: convert_to_tensor(0.0, pdtype))
+            stat_var = var_sel if stat_var is var else cond(flag, lambda: stat_var, lambda: moving_var.value())
+            # a momentum of 1 when not training: the moving statistics stay as they are
+            rate = cond(flag, lambda: convert_to_tensor(rate, pdtype), lambda: convert_to_tensor(1.0, pdtype))
             out = bn(mean, var_sel)
         else:
             out = bn(mean, var)
         g = get_default_graph()
-        g.add_to_collection(GraphKeys.UPDATE_OPS, _moving_average(moving_mean, mean, decay))
-        g.add_to_collection(GraphKeys.UPDATE_OPS, _moving_average(moving_var, stat_var, decay))
+        for moving, value in ((moving_mean, mean), (moving_var, stat_var)):
+            g.add_to_collection(GraphKeys.UPDATE_OPS, assign_moving_average(moving, value, rate, zero_debias=False))
         return out
 
 

@@ -44,8 +44,9 @@ def _zero_debiased_delta(shadow: Variable, value: Tensor, one_minus_decay: Tenso
 def assign_moving_average(variable: Variable, value, decay, zero_debias: bool = True, name=None) -> Tensor:
     """`variable -= (variable - value) * (1 - decay)` in an `AssignMovingAvg` scope; returns the new value."""
     with name_scope(name or "AssignMovingAvg") as scope:
-        one_minus_decay = convert_to_tensor(subtract(1.0, decay) if isinstance(decay, Tensor) else 1.0 - decay,
-                                            name="decay")
+        # a Python decay is taken in the variable's dtype (TF1 rounds it through float32 first)
+        one_minus_decay = (subtract(1.0, decay) if isinstance(decay, Tensor) else
+                           convert_to_tensor(1.0 - decay, variable.dtype, name="decay"))
         if one_minus_decay.dtype != variable.dtype:
             one_minus_decay = cast(one_minus_decay, variable.dtype)
         value = _current(value, variable.dtype)
