@@ -46,3 +46,15 @@ class UnknownError(OpError):
 
 class DataLossError(OpError):
     """A file that is not what it claims, or a damaged one (e.g. a checkpoint)."""
+
+
+def shape_text(shape) -> str:
+    """A static shape as TF1's messages print it: "[?,3]", or "?" when even the rank is unknown."""
+    dims = shape._dims
+    return "?" if dims is None else "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
+
+
+def shape_error(scope: str, op_type: str, message: str, *inputs) -> ValueError:
+    """TF1's graph-construction error: the message, then the op and its input shapes."""
+    return ValueError(f"{message} for '{scope.rstrip('/')}' (op: '{op_type}') with input shapes: "
+                      f"{', '.join(shape_text(t.shape) for t in inputs)}.")

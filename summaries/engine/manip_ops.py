@@ -12,7 +12,7 @@ from summaries.engine import dtypes as dt
 from summaries.engine.array_ops import (cast, concat, constant, expand_dims, gather, getitem, ones_like, reshape,
                                         shape, squeeze, stack, transpose, where)
 from summaries.engine.dtypes import TensorShape, as_dtype
-from summaries.engine.errors import InvalidArgumentError
+from summaries.engine.errors import InvalidArgumentError, shape_error, shape_text
 from summaries.engine.graph import (Tensor, convert_to_tensor, is_tensor_like, make_op, name_scope, no_gradient,
                                     register_gradient, simple_op, static_value)
 from summaries.engine.math_ops import less, matmul, maximum, multiply, subtract
@@ -31,16 +31,6 @@ def _const(x):
     if is_tensor_like(x) or (isinstance(x, (list, tuple)) and any(is_tensor_like(v) for v in x)):
         return None
     return np.asarray(x)
-
-
-def _shape_str(s: TensorShape) -> str:
-    return "?" if s._dims is None else "[" + ",".join("?" if d is None else str(d) for d in s._dims) + "]"
-
-
-def _shape_error(scope: str, op_type: str, message: str, *inputs: Tensor) -> ValueError:
-    """TF1's graph-construction error: the message, then the op and its input shapes."""
-    return ValueError(f"{message} for '{scope.rstrip('/')}' (op: '{op_type}') with input shapes: "
-                      f"{', '.join(_shape_str(t.shape) for t in inputs)}.")
 
 
 # ---- range, linspace --------------------------------------------------------------------------------
@@ -75,7 +65,7 @@ def range(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:  # no
         for a in args:
             _check_dtype(a, "Tidx", _RANGE_DTYPES)
             if a.shape.ndims not in (None, 0):
-                raise _shape_error(scope, "Range", f"Shape must be rank 0 but is rank {a.shape.ndims}", *args)
+                raise shape_error(scope, "Range", f"Shape must be rank 0 but is rank {a.shape.ndims}", *args)
         out = max((a.dtype for a in args), key=_RANGE_DTYPES.index)
         npd, vals = out.np, [static_value(a) for a in args]
         n = None if any(v is None for v in vals) else _range_size(*(np.asarray(v, npd).item() for v in vals),
@@ -99,7 +89,7 @@ def linspace(start, stop, num, name=None) -> Tensor:
         _check_dtype(n, "num", (dt.int32, dt.int64))
         nv, npd = static_value(n), s.dtype.np
         if nv is not None and int(nv) <= 0:
-            raise _shape_error(scope, "LinSpace", f"Requires num > 0: {int(nv)}", s, e, n)
+            raise shape_error(scope, "LinSpace", f"Requires num > 0: {int(nv)}", s, e, n)
 
         def k(sv, ev, count):
             if count <= 0:
@@ -129,10 +119,10 @@ def tile(input, multiples, name=None) -> Tensor:
     with name_scope(name or "Tile") as scope:
         m = convert_to_tensor(multiples, name="multiples")
         if m.shape.ndims not in (None, 1):
-            raise _shape_error(scope, "Tile", f"Shape must be rank 1 but is rank {m.shape.ndims}", x, m)
+            raise shape_error(scope, "Tile", f"Shape must be rank 1 but is rank {m.shape.ndims}", x, m)
         n = m.shape._dims[0] if m.shape.ndims == 1 else None
         if n is not None and x.shape.ndims not in (None, n):
-            raise _shape_error(scope, "Tile", f"Shape must be rank {n} but is rank {x.shape.ndims}", x, m)
+            raise shape_error(scope, "Tile", f"Shape must be rank {n} but is rank {x.shape.ndims}", x, m)
         mv = static_value(m)
         rank = x.shape.ndims if x.shape.ndims is not None else n
         xd = x.shape._dims or [None] * (rank or 0)
@@ -196,15 +186,15 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0) -> Tens
     with name_scope(name or op_type) as scope:
         inputs = [x, constant(pv.astype(np.int32), dt.int32, name="paddings")]
         if pv.ndim != 2 or pv.shape[1] != 2 or x.shape.ndims not in (None, pv.shape[0]):
-            raise _shape_error(scope, op_type, f"The first dimension of paddings must be the rank of inputs"
-                                               f"{list(pv.shape)}, {_shape_str(x.shape)}", *inputs)
+            raise shape_error(scope, op_type, f"The first dimension of paddings must be the rank of inputs"
+                                               f"{list(pv.shape)}, {shape_text(x.shape)}", *inputs)
         if (pv < 0).any():
-            raise _shape_error(scope, op_type, "Paddings must be non-negative", *inputs)
+            raise shape_error(scope, op_type, "Paddings must be non-negative", *inputs)
         pads = [(int(b), int(a)) for b, a in pv]
         dims = x.shape._dims
         out = None if dims is None else [None if d is None else d + b + a for d, (b, a) in zip(dims, pads)]
         if op_type == "MirrorPad":
-            _check_mirror(dims or [], pads, mode, lambda msg: _shape_error(scope, op_type, msg, *inputs))
+            _check_mirror(dims or [], pads, mode, lambda msg: shape_error(scope, op_type, msg, *inputs))
         if op_type == "PadV2":
             inputs.append(convert_to_tensor(constant_values, x.dtype, name="constant_values"))
 
@@ -253,13 +243,13 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split") -> list:
         ax, dims = int(av), x.shape._dims
         if dims is not None:
             if not -len(dims) <= ax < len(dims):
-                raise _shape_error(scope, op_type, f"Dimension must be in range [{-len(dims)}, {len(dims)}), "
+                raise shape_error(scope, op_type, f"Dimension must be in range [{-len(dims)}, {len(dims)}), "
                                                    f"but is {ax}", x)
             ax %= len(dims)
         if num is not None and int(num) != len(sizes):
             raise ValueError(f"num={num} does not match the {len(sizes)} sizes in num_or_size_splits")
         if not even and (sizes.count(-1) > 1 or any(s < -1 for s in sizes)):
-            raise _shape_error(scope, op_type, f"Cannot infer the split sizes {sizes}: at most one -1 and no "
+            raise shape_error(scope, op_type, f"Cannot infer the split sizes {sizes}: at most one -1 and no "
                                                f"other negative size allowed", x)
 
         def resolve(total, err):
@@ -274,7 +264,7 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split") -> list:
                           f"specified.  Got: {known}")
             return [total - known if s == -1 else s for s in sizes]
         size = None if dims is None else dims[ax]
-        parts = sizes if size is None else resolve(size, lambda msg: _shape_error(scope, op_type, msg, x))
+        parts = sizes if size is None else resolve(size, lambda msg: shape_error(scope, op_type, msg, x))
         shapes = [None if dims is None else dims[:ax] + [None if s == -1 else s] + dims[ax + 1:] for s in parts]
         axis_t = constant(ax, dt.int32, name="split_dim")
         inputs = [axis_t, x] if even else [x, constant(sizes, dt.int32, name="size_splits"), axis_t]
@@ -343,12 +333,12 @@ def gather_nd(params, indices, name=None) -> Tensor:
         _check_dtype(i, "indices", (dt.int32, dt.int64))
         pd, idims = p.shape._dims, i.shape._dims
         if idims is not None and not idims:
-            raise _shape_error(scope, "GatherNd", "Shape must be at least rank 1 but is rank 0", p, i)
+            raise shape_error(scope, "GatherNd", "Shape must be at least rank 1 but is rank 0", p, i)
         depth = None if idims is None else idims[-1]
         if depth is not None and pd is not None and depth > len(pd):
-            raise _shape_error(scope, "GatherNd", f"indices.shape[-1] must be <= params.rank, but saw indices "
-                                                  f"shape: {_shape_str(i.shape)} and params shape: "
-                                                  f"{_shape_str(p.shape)}", p, i)
+            raise shape_error(scope, "GatherNd", f"indices.shape[-1] must be <= params.rank, but saw indices "
+                                                  f"shape: {shape_text(i.shape)} and params shape: "
+                                                  f"{shape_text(p.shape)}", p, i)
         out = None if depth is None or pd is None else idims[:-1] + pd[depth:]
 
         def k(pv, iv):
@@ -428,7 +418,7 @@ def tensordot(a, b, axes, name=None) -> Tensor:
             da, db = a.shape._dims[i], b.shape._dims[j]
             if da is not None and db is not None and da != db:
                 raise ValueError(f"Dimensions must be equal, but are {da} and {db} for 'Tensordot' with input "
-                                 f"shapes: {_shape_str(a.shape)}, {_shape_str(b.shape)} and axes {axes}.")
+                                 f"shapes: {shape_text(a.shape)}, {shape_text(b.shape)} and axes {axes}.")
         free_a = [i for i in _brange(ra) if i not in a_ax]
         free_b = [j for j in _brange(rb) if j not in b_ax]
         ab = matmul(_as_matrix(a, free_a, a_ax), _as_matrix(b, b_ax, free_b))
@@ -467,7 +457,7 @@ def einsum(equation: str, *inputs, name=None) -> Tensor:
         for x, s in zip(xs, subs):
             if x.shape.ndims is not None and x.shape.ndims != len(s):
                 raise ValueError(f"einsum: subscripts {s!r} need a rank-{len(s)} input, got shape "
-                                 f"{_shape_str(x.shape)}")
+                                 f"{shape_text(x.shape)}")
             for c, d in zip(s, x.shape._dims or [None] * len(s)):
                 if d is not None and sizes.get(c, d) != d:
                     raise ValueError(f"einsum: index {c!r} has size {sizes[c]} and {d} in {equation!r}")

@@ -9,17 +9,10 @@ import sys
 import numpy as np
 
 from summaries.engine import dtypes as dt
-from summaries.engine.errors import InvalidArgumentError
+from summaries.engine.errors import InvalidArgumentError, shape_error
 from summaries.engine.graph import (Tensor, convert_to_tensor, make_op, name_scope, no_gradient, register_gradient,
                                     simple_op, static_value)
 from summaries.engine.math_ops import _unary, abs as _abs, maximum, multiply, reduce_sum, rsqrt, square
-
-
-def _shape_error(op_name: str, op_type: str, inputs, why: str) -> ValueError:
-    """TF1's shape-function message, which names the op and lists its input shapes."""
-    shapes = ", ".join("[" + ",".join("?" if d is None else str(d) for d in t.shape.as_list()) + "]"
-                       if t.shape.ndims is not None else "?" for t in inputs)
-    return ValueError(f"{why} for '{op_name}' (op: '{op_type}') with input shapes: {shapes}.")
 
 
 def _run_error(msg: str) -> InvalidArgumentError:
@@ -49,12 +42,12 @@ def top_k(input, k=1, sorted: bool = True, name: str | None = None) -> tuple[Ten
         kt = convert_to_tensor(k, dt.int32, name="k")
         dims, kv = x.shape._dims, _static_int(kt)
         if dims is not None and len(dims) < 1:
-            raise _shape_error(scope[:-1], "TopKV2", [x, kt], "Shape must be at least rank 1 but is rank 0")
+            raise shape_error(scope, "TopKV2", "Shape must be at least rank 1 but is rank 0", x, kt)
         if kv is not None and kv < 0:
             raise ValueError(f"Need k >= 0, got {kv} for '{scope[:-1]}' (op: 'TopKV2')")
         if kv is not None and dims is not None and dims[-1] is not None and dims[-1] < kv:
-            raise _shape_error(scope[:-1], "TopKV2", [x, kt],
-                               f"input must have last dimension >= k = {kv} but is {dims[-1]}")
+            raise shape_error(scope, "TopKV2", f"input must have last dimension >= k = {kv} but is {dims[-1]}",
+                              x, kt)
         out = None if dims is None else list(dims[:-1]) + [kv]
         def kernel(v, kk):
             kk = int(kk)
@@ -97,11 +90,9 @@ def in_top_k(predictions, targets, k, name: str | None = None) -> Tensor:
         kt = convert_to_tensor(k, t.dtype, name="k")
         with name_scope("InTopKV2") as scope:
             if p.shape.ndims is not None and p.shape.ndims != 2:
-                raise _shape_error(scope[:-1], "InTopKV2", [p, t, kt],
-                                   f"Shape must be rank 2 but is rank {p.shape.ndims}")
+                raise shape_error(scope, "InTopKV2", f"Shape must be rank 2 but is rank {p.shape.ndims}", p, t, kt)
             if t.shape.ndims is not None and t.shape.ndims != 1:
-                raise _shape_error(scope[:-1], "InTopKV2", [p, t, kt],
-                                   f"Shape must be rank 1 but is rank {t.shape.ndims}")
+                raise shape_error(scope, "InTopKV2", f"Shape must be rank 1 but is rank {t.shape.ndims}", p, t, kt)
             if not t.dtype.is_integer:
                 raise TypeError(f"Value passed to parameter 'targets' has DataType {t.dtype.name} not in list "
                                 f"of allowed values: int32, int64")
