@@ -12,7 +12,8 @@ from summaries.engine import dtypes as dt
 from summaries.engine.errors import InvalidArgumentError, shape_error
 from summaries.engine.graph import (Tensor, convert_to_tensor, make_op, name_scope, no_gradient, register_gradient,
                                     simple_op, static_value)
-from summaries.engine.math_ops import _unary, abs as _abs, maximum, multiply, reduce_sum, rsqrt, square
+from summaries.engine.math_ops import (_pair, _unary, abs as _abs, maximum, multiply, negative, reduce_sum, rsqrt,
+                                       square, sum_to)
 
 
 def _run_error(msg: str) -> InvalidArgumentError:
@@ -107,8 +108,6 @@ no_gradient("InTopKV2")
 # ---- div_no_nan ---------------------------------------------------------------------------------------
 def div_no_nan(x, y, name: str | None = None) -> Tensor:
     """x / y, and 0 where y == 0 (TF1's safe mean of the losses: a zero weight count gives 0, not NaN)."""
-    from summaries.engine.math_ops import _pair
-
     def k(a, b):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(b == 0, np.zeros((), np.result_type(a, b)), np.true_divide(a, b)).astype(a.dtype)
@@ -117,14 +116,12 @@ def div_no_nan(x, y, name: str | None = None) -> Tensor:
         if x.dtype is not y.dtype:
             raise TypeError(f"Input 'y' of 'DivNoNan' Op has type {y.dtype.name} that does not match type "
                             f"{x.dtype.name} of argument 'x'.")
-        from summaries.engine.dtypes import broadcast_shapes
-        return make_op("DivNoNan", scope, [x, y], [(x.dtype, broadcast_shapes(x.shape, y.shape))], kernel=k,
+        return make_op("DivNoNan", scope, [x, y], [(x.dtype, dt.broadcast_shapes(x.shape, y.shape))], kernel=k,
                        attrs={"T": x.dtype}).outputs[0]
 
 
 @register_gradient("DivNoNan")
 def _div_no_nan_grad(op, g):
-    from summaries.engine.math_ops import negative, sum_to
     x, y = op.inputs
     gx = div_no_nan(g, y)
     gy = div_no_nan(multiply(negative(g), x), multiply(y, y))
@@ -180,7 +177,7 @@ def _check_scale(scale):
 
 def l2_regularizer(scale: float, scope: str | None = None):
     """A function w -> scale * l2_loss(w) (op `l2_regularizer`); scale 0 gives a function returning None."""
-    from summaries.engine.nn_ops import l2_loss
+    from summaries.engine.nn_ops import l2_loss  # here: nn_ops imports this module
     if not _check_scale(scale):
         return lambda _: None
 

@@ -8,11 +8,15 @@ from __future__ import annotations
 import numpy as np
 
 from summaries.engine import dtypes as dt
-from summaries.engine.array_ops import cast, get_seed, reshape, shape, stack, stop_gradient
+from summaries.engine.array_ops import (cast, constant, get_seed, ones_like, reshape, shape, size, squeeze, stack,
+                                        stop_gradient, to_float, where, zeros_like)
+from summaries.engine.errors import InvalidArgumentError
 from summaries.engine.graph import (GraphKeys, Tensor, convert_to_tensor, get_default_graph, make_op, name_scope,
                                     register_gradient, simple_op)
-from summaries.engine.math_ops import (_unary, add, multiply, negative, reduce_mean, reduce_sum, rsqrt,
-                                       square, squared_difference, subtract, sum_to, truediv)
+from summaries.engine.math_ops import _unary, abs as _abs, add, add_n, equal, log, minimum, multiply, negative
+from summaries.engine.math_ops import (reduce_mean, reduce_sum, rsqrt, square, squared_difference, subtract, sum_to,
+                                       truediv)
+from summaries.engine.nn_extra_ops import div_no_nan
 
 
 def _grad_op(op_type, inputs, kernel, like):
@@ -181,7 +185,6 @@ def _sparse_kernel(labels, logits):
     ls = _log_softmax(logits)
     lab = np.asarray(labels).astype(np.int64)
     if lab.size and (lab.min() < 0 or lab.max() >= logits.shape[-1]):
-        from summaries.engine.errors import InvalidArgumentError
         raise InvalidArgumentError(None, None, f"Received a label value of {lab.max()} which is outside the "
                                    f"valid range of [0, {logits.shape[-1]}).")
     loss = -np.take_along_axis(ls, lab[..., None], -1)[..., 0]
@@ -238,7 +241,6 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
     if keep_prob is None:
         keep_prob = 1.0 - (0.5 if rate is None else rate) if not hasattr(rate, "dtype") else None
         if keep_prob is None:
-            from summaries.engine.math_ops import subtract
             keep_prob = subtract(1.0, rate)
     with name_scope(name or "dropout") as scope:
         x = convert_to_tensor(x)
@@ -294,7 +296,6 @@ class losses:
     @staticmethod
     def absolute_difference(labels, predictions, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
                             reduction=_Reduction.SUM_BY_NONZERO_WEIGHTS):
-        from summaries.engine.math_ops import abs as _abs, subtract
         with name_scope(scope or "absolute_difference") as sc:
             predictions = convert_to_tensor(predictions)
             per = _abs(subtract(predictions, convert_to_tensor(labels, predictions.dtype)))
@@ -340,9 +341,6 @@ class losses:
         """TF1's weighting and reduction of per-element losses: the default divides the weighted sum by the
         number of nonzero weights (broadcast to the losses), 0 when there are none. TF1 reduces in float32;
         float64 losses are reduced in float64 here (same values, more digits)."""
-        from summaries.engine.array_ops import cast, ones_like, size, where, zeros_like
-        from summaries.engine.math_ops import equal
-        from summaries.engine.nn_extra_ops import div_no_nan
         if reduction not in (_Reduction.NONE, _Reduction.SUM, _Reduction.MEAN, _Reduction.SUM_OVER_BATCH_SIZE,
                              _Reduction.SUM_BY_NONZERO_WEIGHTS):
             raise ValueError(f"Invalid Reduction Key {reduction}.")
@@ -375,8 +373,6 @@ class losses:
     def log_loss(labels, predictions, weights=1.0, epsilon=1e-7, scope=None, loss_collection=GraphKeys.LOSSES,
                  reduction=_Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
         """-y log(p + eps) - (1 - y) log(1 - p + eps), weighted and reduced as TF1 (float32)."""
-        from summaries.engine.array_ops import to_float
-        from summaries.engine.math_ops import log
         with name_scope(scope or "log_loss") as sc:
             p, y = to_float(predictions), to_float(labels)
             p.shape.assert_is_compatible_with(y.shape)
@@ -388,8 +384,6 @@ class losses:
     def huber_loss(labels, predictions, weights=1.0, delta=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
                    reduction=_Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
         """0.5 e^2 for |e| <= delta, else delta (|e| - 0.5 delta), e = predictions - labels (float32)."""
-        from summaries.engine.array_ops import to_float
-        from summaries.engine.math_ops import abs as _abs, minimum
         with name_scope(scope or "huber_loss") as sc:
             p, y = to_float(predictions), to_float(labels)
             p.shape.assert_is_compatible_with(y.shape)
@@ -410,15 +404,12 @@ class losses:
     @staticmethod
     def get_regularization_loss(scope=None, name="total_regularization_loss") -> Tensor:
         """The sum of the regularization losses (an AddN), or a 0.0 constant when there are none."""
-        from summaries.engine.array_ops import constant
-        from summaries.engine.math_ops import add_n
         regs = losses.get_regularization_losses(scope)
         return add_n(regs, name=name) if regs else constant(0.0)
 
     @staticmethod
     def get_total_loss(add_regularization_losses=True, name="total_loss", scope=None) -> Tensor:
         """AddN of the LOSSES collection plus (by default, as TF1) the regularization losses."""
-        from summaries.engine.math_ops import add_n
         parts = losses.get_losses(scope)
         if add_regularization_losses:
             parts += losses.get_regularization_losses(scope)
@@ -438,7 +429,6 @@ def moments(x, axes, shift=None, name=None, keep_dims=False, keepdims=None):
         mean = reduce_mean(x, axes, keepdims=True, name="mean")
         var = reduce_mean(squared_difference(x, stop_gradient(mean)), axes, keepdims=True, name="variance")
         if not keep:
-            from summaries.engine.array_ops import squeeze
             mean, var = squeeze(mean, axes), squeeze(var, axes)
         return mean, var
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 
 from summaries.engine import dtypes as dt
-from summaries.engine.array_ops import constant
+from summaries.engine.array_ops import cast, constant, reshape, shape, stop_gradient, where, zeros, zeros_like
 from summaries.engine.graph import (Tensor, convert_to_tensor, make_op, name_scope, no_gradient, register_gradient,
                                     simple_op, static_value)
-from summaries.engine.math_ops import _grad_op
+from summaries.engine.math_ops import _grad_op, add, exp, log, not_equal, subtract
 
 # ---- reductions --------------------------------------------------------------------------------------
 def _axes(x: Tensor, axis, reduction_indices):
@@ -92,8 +92,6 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reductio
                      keep_dims=None) -> Tensor:
     """log(sum(exp(x))) built as TF1 builds it: the (finite, stop_gradient'ed) max is subtracted before
     exp so large inputs do not overflow, and added back after the log; gradients flow through exp."""
-    from summaries.engine.array_ops import reshape, shape, stop_gradient, where, zeros_like
-    from summaries.engine.math_ops import add, exp, log, subtract
     keep = bool(keepdims if keepdims is not None else (keep_dims or False))
     axis = reduction_indices if axis is None else axis
     with name_scope(name or "ReduceLogSumExp"):
@@ -111,8 +109,6 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reductio
 def count_nonzero(input_tensor, axis=None, keepdims=None, dtype=dt.int64, name=None, reduction_indices=None,
                   keep_dims=None) -> Tensor:
     """How many elements are != 0 along `axis`, as TF1: NotEqual, cast to int64, Sum, cast to `dtype`."""
-    from summaries.engine.array_ops import cast, zeros
-    from summaries.engine.math_ops import not_equal
     with name_scope(name or "count_nonzero"):
         x = convert_to_tensor(input_tensor, name="input_tensor")
         nz = cast(not_equal(x, zeros([], x.dtype)), dt.int64, name="ToInt64")
