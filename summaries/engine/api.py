@@ -28,7 +28,6 @@ from summaries.engine.math_ops import (abs, add, add_n, arg_max, arg_min, argmax
                                        reduce_min, reduce_prod, reduce_sum, round, rsqrt, sign, sin, sqrt, square,
                                        squared_difference, subtract, truediv)
 from summaries.engine import checkpoint as _checkpoint
-from summaries.engine import conv_layers as _conv_layers
 from summaries.engine import conv_ops as _conv
 from summaries.engine import layers as _layers
 from summaries.engine import learning_rate_decay as _lr
@@ -140,9 +139,9 @@ nn = types.SimpleNamespace(
 layers = types.SimpleNamespace(
     dense=_layers.dense, conv2d=_layers.conv2d, max_pooling2d=_layers.max_pooling2d,
     average_pooling2d=_layers.average_pooling2d, dropout=_layers.dropout, flatten=_layers.flatten,
-    batch_normalization=_layers.batch_normalization, conv2d_transpose=_conv_layers.conv2d_transpose,
-    conv1d=_conv_layers.conv1d, max_pooling1d=_conv_layers.max_pooling1d,
-    average_pooling1d=_conv_layers.average_pooling1d)
+    batch_normalization=_layers.batch_normalization, conv2d_transpose=_layers.conv2d_transpose,
+    conv1d=_layers.conv1d, max_pooling1d=_layers.max_pooling1d,
+    average_pooling1d=_layers.average_pooling1d)
 losses = _nn.losses
 softmax = _nn.softmax
 

@@ -25,7 +25,7 @@ from summaries.engine.dtypes import TensorShape, as_shape
 from summaries.engine.errors import FailedPreconditionError, OutOfRangeError
 from summaries.engine.graph import Tensor, convert_to_tensor, get_default_graph, make_op, name_scope
 from summaries.engine.random_ops import get_seed
-from summaries.engine.session import _Plan
+from summaries.engine.session import Plan
 
 
 # ---- element structures ----------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ class _Function:
 
     def caller(self, run: _Run):
         if id(self) not in run.plans:
-            run.plans[id(self)] = _Plan(run.sess, self.outputs, self.args + self.captured)
+            run.plans[id(self)] = Plan(run.sess, self.outputs, self.args + self.captured)
         plan, extra = run.plans[id(self)], [run.value(t) for t in self.captured]
         return lambda el: list(plan.run(list(el) + extra))
 

@@ -130,7 +130,7 @@ def _guarded_line(op, k: int, call: str, out_names: list, names: dict, fed: dict
     return f"    {lhs}{skipped} if {guard} else {call}"
 
 
-class _Plan:
+class Plan:
     """The compiled function for one (fetches, feeds) signature."""
 
     def __init__(self, session, fetch_els, feed_tensors):
@@ -309,7 +309,7 @@ class BaseSession:
         key = (tuple(map(id, els)), tuple(map(id, feed_tensors)))
         plan = self._plans.get(key)
         if plan is None:
-            plan = _Plan(self, els, feed_tensors)
+            plan = Plan(self, els, feed_tensors)
             self._plans[key] = plan
         args = [_convert_feed(v, *spec[1:]) for v, spec in zip(feed_vals, plan.feed_specs)]
         vals = plan.run(args)
