@@ -13,14 +13,10 @@ from summaries.engine.array_ops import (cast, constant, get_seed, ones_like, res
 from summaries.engine.errors import InvalidArgumentError
 from summaries.engine.graph import (GraphKeys, Tensor, convert_to_tensor, get_default_graph, make_op, name_scope,
                                     register_gradient, simple_op)
-from summaries.engine.math_ops import _unary, abs as _abs, add, add_n, equal, log, minimum, multiply, negative
+from summaries.engine.math_ops import _grad_op, _unary, abs as _abs, add, add_n, equal, log, minimum, multiply, negative
 from summaries.engine.math_ops import (reduce_mean, reduce_sum, rsqrt, square, squared_difference, subtract, sum_to,
                                        truediv)
 from summaries.engine.nn_extra_ops import div_no_nan
-
-
-def _grad_op(op_type, inputs, kernel, like):
-    return simple_op(op_type, inputs, like.dtype, like.shape, kernel).outputs[0]
 
 
 # ---- activations -------------------------------------------------------------------------------------
