@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from board_server.data.loader import RunLoader, is_event_file, load_run
 from board_server.data.provider import (BlobSequencePoint, HistogramPoint, RunInfo, ScalarSeries, TagInfo,
-                                        TextPoint)
+                                        TensorPoint, TextPoint)
 from board_server.data.run_data import BlobRef
 from board_server.memory import release_free_memory
 from summaries.events.record import FOOTER, HEADER, MAX_RECORD, masked_crc32c
@@ -183,6 +183,21 @@ class LogdirProvider:
             return None
         with lock:
             return list(data.text[tag])
+
+    def tensors(self, run: str, tag: str) -> list[TensorPoint] | None:
+        data, lock = self._data(run)
+        if data is None or tag not in data.tensors:
+            return None
+        with lock:
+            return list(data.tensors[tag])
+
+    def plugin_contents(self, plugin: str) -> dict[str, dict[str, bytes]]:
+        out = {}
+        for name, loader in sorted(self._runs.items()):
+            contents = loader.data.plugin_contents.get(plugin)
+            if contents:
+                out[name] = dict(contents)
+        return out
 
     def graph(self, run: str) -> bytes | None:
         data, _ = self._data(run)

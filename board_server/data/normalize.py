@@ -19,7 +19,7 @@ import struct
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from board_server.data.provider import BlobSequencePoint, HistogramPoint, TextPoint
+from board_server.data.provider import BlobSequencePoint, HistogramPoint, TensorPoint, TextPoint
 from board_server.data.run_data import BlobRef, RunData, ThinnedList
 from board_server.data.tensors import (BadTensor, histogram_proto_to_buckets, histogram_tensor_to_buckets,
                                        tensor_shape, tensor_to_numpy)
@@ -30,6 +30,7 @@ _D = struct.Struct("<d").unpack_from
 _F = struct.Struct("<f").unpack_from
 GRAPH_PLUGINS = ("graph_run_metadata_graph", "graph_run_metadata")
 HISTOGRAM_STEPS = 500  # histogram steps kept per tag: between 500 and 1,000, evenly spread (see ThinnedList)
+MAX_OTHER_TENSOR = 1 << 16  # elements of another plugin's tensor kept in memory (a PR curve has 6 x 201 at most)
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:
@@ -180,7 +181,10 @@ class Normalizer:
     def _value(self, event: Event, index: int, value, path: str, offset: int) -> None:
         run, tag, step, wall = self.run, value.tag, event.step, event.wall_time
         if value.HasField("metadata") and value.metadata.plugin_data.plugin_name:
-            self.plugin_of[tag] = value.metadata.plugin_data.plugin_name
+            plugin_data = value.metadata.plugin_data
+            self.plugin_of[tag] = plugin_data.plugin_name
+            if plugin_data.content:  # the first content of a tag is its content, as in TensorBoard
+                run.plugin_contents.setdefault(plugin_data.plugin_name, {}).setdefault(tag, plugin_data.content)
         description = value.metadata.summary_description if value.HasField("metadata") else ""
         display = value.metadata.display_name if value.HasField("metadata") else ""
         kind = value.WhichOneof("value")
@@ -196,6 +200,8 @@ class Normalizer:
             self._blob("audio", tag, point, BlobRef(path, offset, index, "audio"), description, display)
         elif kind == "tensor":
             self._tensor(self.plugin_of.get(tag, ""), value, event, index, path, offset, description, display)
+        elif kind is None and tag in self.plugin_of:  # metadata alone (tensorboardX's hparams summaries)
+            run.note_tag(self.plugin_of[tag], tag, step, description, display)
 
     def _tensor(self, plugin, value, event, index, path, offset, description, display) -> None:
         run, tag, step, wall, proto = self.run, value.tag, event.step, event.wall_time, value.tensor
@@ -233,8 +239,14 @@ class Normalizer:
             run.keras_models[tag] = (proto.string_val[0] if proto.string_val else b"").decode("utf-8", "replace")
             json.loads(run.keras_models[tag] or "{}")
             run.note_tag(plugin, tag, step)
-        elif plugin:
-            run.note_tag(plugin, tag, step, description, display)  # listed (e.g. pr_curves, hparams), not drawn
+        elif plugin:  # e.g. pr_curves, hparams: kept as tensors for their dashboards, unless too big to hold
+            array = tensor_to_numpy(proto)
+            if array.size <= MAX_OTHER_TENSOR:
+                series = run.tensors.get(tag)
+                if series is None:
+                    series = run.tensors[tag] = ThinnedList(HISTOGRAM_STEPS)
+                series.append(TensorPoint(wall, step, array))
+            run.note_tag(plugin, tag, step, description, display)
 
     def _histogram(self, tag, step, wall, buckets, description, display) -> None:
         series = self.run.histograms.get(tag)

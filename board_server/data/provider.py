@@ -3,7 +3,8 @@
 The implementation (the logdir loader in this package) discovers runs, tails event files,
 normalizes every writer's forms (TF1, TF2/Keras, tensorboardX, PyTorch, ours) and keeps:
 scalars as columnar numpy arrays at full resolution, histograms as [k, 3] bucket arrays,
-blobs (images, audio) as references into the event files read on demand, text and graphs.
+blobs (images, audio) as references into the event files read on demand, text, graphs, other
+plugins' tensors and every plugin's metadata content.
 """
 from __future__ import annotations
 
@@ -59,6 +60,13 @@ class TextPoint:
     strings: list[str]
 
 
+@dataclass(frozen=True)
+class TensorPoint:
+    wall_time: float
+    step: int
+    array: np.ndarray
+
+
 class DataProvider(Protocol):
     def runs(self) -> list[RunInfo]: ...
 
@@ -81,6 +89,14 @@ class DataProvider(Protocol):
         """Bytes of blob `sample` at the `index`-th step of a blob sequence; read from disk."""
 
     def text(self, run: str, tag: str) -> list[TextPoint] | None: ...
+
+    def tensors(self, run: str, tag: str) -> list[TensorPoint] | None:
+        """Tensor summaries of plugins that have no kind of their own here (e.g. pr_curves), per step;
+        thinned like histograms on long runs."""
+
+    def plugin_contents(self, plugin: str) -> dict[str, dict[str, bytes]]:
+        """run -> tag -> the `plugin_data.content` of the tag's first metadata (TensorBoard's
+        PluginRunToTagToContent); hparams keeps everything it has there."""
 
     def graph(self, run: str) -> bytes | None:
         """The run's serialized GraphDef (from Event.graph_def or meta_graph_def), if any."""

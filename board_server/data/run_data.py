@@ -150,6 +150,8 @@ class RunData:
     histograms: dict[str, ThinnedList] = field(default_factory=dict)  # of HistogramPoint
     blobs: dict[str, list[tuple[BlobSequencePoint, BlobRef]]] = field(default_factory=dict)
     text: dict[str, list[TextPoint]] = field(default_factory=dict)
+    tensors: dict[str, ThinnedList] = field(default_factory=dict)  # of TensorPoint, other plugins' tensors
+    plugin_contents: dict[str, dict[str, bytes]] = field(default_factory=dict)  # plugin -> tag -> content
     run_metadata: dict[str, bytes] = field(default_factory=dict)
     keras_models: dict[str, str] = field(default_factory=dict)
     graph: bytes | None = None
@@ -184,9 +186,10 @@ class RunData:
         for tag, column in self.scalars.items():
             if tags is None or tag in tags:
                 dropped += column.purge_from(step)
-        for tag, series in self.histograms.items():
-            if tags is None or tag in tags:
-                dropped += series.purge_from(step)
+        for store in (self.histograms, self.tensors):
+            for tag, series in store.items():
+                if tags is None or tag in tags:
+                    dropped += series.purge_from(step)
         for store in (self.blobs, self.text):
             for tag, points in store.items():
                 if tags is None or tag in tags:
