@@ -7,7 +7,9 @@ seconds from process start until every run's last point is served, peak RSS of t
 (sampled every 50 ms), points served per tag, and p50/p95 latency of the scalars route under 8
 concurrent clients (each the median over --rounds rounds of --requests requests; the p95 range is
 printed). TensorBoard is measured with --load_fast=true (its Rust loader) and, unless --skip-slow,
---load_fast=false (its Python loader), when a `tensorboard` executable is found.
+--load_fast=false (its Python loader), when a `tensorboard` executable is found. --floor adds board's
+data layer and encoder behind a bare socket server (bench/bare_scalars_server.py): the latency floor of
+one Python process sending every point, without any web stack.
 """
 from __future__ import annotations
 
@@ -142,6 +144,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="per latency round")
     parser.add_argument("--rounds", type=int, default=5, help="latency rounds; medians are reported")
     parser.add_argument("--skip-slow", action="store_true", help="skip TensorBoard's Python loader (~40 s)")
+    parser.add_argument("--floor", action="store_true", help="also measure bench/bare_scalars_server.py")
     parser.add_argument("--tensorboard", default=shutil.which("tensorboard") or "/work/peers/bin/tensorboard")
     args = parser.parse_args()
     logdir = generate(Path(f"/tmp/board_load_bench_{args.runs}x{args.tags}x{args.steps}"),
@@ -150,6 +153,9 @@ def main() -> None:
     print(f"logdir {logdir}: {args.runs * args.tags * args.steps:,} scalar events, {size:.0f} MB")
     common = ["--logdir", str(logdir), "--reload_interval", "0"]
     servers = [("board", [sys.executable, "-m", "board_server", "--port", "16006", *common])]
+    if args.floor:
+        servers.append(("board data+encoder, bare socket", [sys.executable, str(ROOT / "bench" / "bare_scalars_server.py"),
+                                                            "--port", "16009", *common]))
     if Path(args.tensorboard).exists():
         servers.append(("tensorboard --load_fast=true",
                         [args.tensorboard, "--port", "16007", "--load_fast", "true", *common]))
@@ -160,15 +166,17 @@ def main() -> None:
         print("tensorboard not found: measuring board alone")
     results = [measure(name, cmd, args.runs, args.tags, args.steps, args.clients, args.requests, args.rounds)
                for name, cmd in servers]
-    print(f"{'server':32} {'load s':>8} {'peak RSS MB':>12} {'points/tag':>11} {'p50 ms':>8} {'p95 ms':>8} "
+    print(f"{'server':33} {'load s':>8} {'peak RSS MB':>12} {'points/tag':>11} {'p50 ms':>8} {'p95 ms':>8} "
           f"{'p95 range':>13}")
     for r in results:
-        print(f"{r['name']:32} {r['load_s']:8.2f} {r['rss_mb']:12.0f} {r['points']:11,} {r['p50_ms']:8.1f} "
+        print(f"{r['name']:33} {r['load_s']:8.2f} {r['rss_mb']:12.0f} {r['points']:11,} {r['p50_ms']:8.1f} "
               f"{r['p95_ms']:8.1f} {r['p95_range'][0]:6.1f}-{r['p95_range'][1]:<6.1f}")
-    ours = results[0]
-    for r in results[1:]:
-        print(f"board / {r['name']}: load {ours['load_s'] / r['load_s']:.2f}x, RSS {ours['rss_mb'] / r['rss_mb']:.2f}x, "
-              f"p95 {ours['p95_ms'] / r['p95_ms']:.2f}x, points {ours['points'] / r['points']:.0f}x")
+    ours = [r for r in results if not r["name"].startswith("tensorboard")]
+    for r in results[len(ours):]:
+        for mine in ours:
+            print(f"{mine['name']} / {r['name']}: load {mine['load_s'] / r['load_s']:.2f}x, "
+                  f"RSS {mine['rss_mb'] / r['rss_mb']:.2f}x, p95 {mine['p95_ms'] / r['p95_ms']:.2f}x, "
+                  f"points {mine['points'] / r['points']:.0f}x")
 
 
 if __name__ == "__main__":
