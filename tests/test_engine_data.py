@@ -6,6 +6,7 @@ properties that TF's buffered shuffle guarantees whatever its random stream.
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -263,3 +264,77 @@ def test_training_loop_over_dataset_lowers_loss():
     full = lambda w_, b_: float(np.mean((x @ w_ + b_ - y) ** 2))  # noqa: E731
     assert full(final_w, 0.3) < 1e-3 * full(np.zeros((3, 1)), 0.0)
     assert np.mean(losses[-4:]) < 1e-3 * np.mean(losses[:4])
+
+
+# ---- from_generator and padded_batch ---------------------------------------------------------------------
+def _padded(parts, shape, fill):
+    """numpy's own padding of each part to `shape`, stacked: the truth for padded_batch."""
+    return np.stack([np.pad(p, [(0, want - have) for have, want in zip(p.shape, shape)], constant_values=fill)
+                     for p in parts])
+
+
+def test_from_generator_calls_afresh_per_epoch_and_checks_elements():
+    calls = []
+
+    def sentences(count):
+        calls.append(int(count))
+        for i in range(int(count)):
+            yield {"ids": RNG.integers(0, 9, size=i + 1), "label": i % 2}
+    count = tf.placeholder(tf.int64, [])
+    ds = tf.data.Dataset.from_generator(sentences, {"ids": tf.int32, "label": tf.int64},
+                                        {"ids": [None], "label": []}, args=[count])
+    assert ds.output_shapes["ids"].as_list() == [None] and ds.output_shapes["label"].as_list() == []
+    it = ds.repeat(2).make_initializable_iterator()
+    nxt = it.get_next()
+    with tf.Session() as sess:
+        sess.run(it.initializer, {count: 3})
+        got = drain(sess, nxt)
+    assert calls == [3, 3]
+    assert [g["ids"].shape for g in got] == [(1,), (2,), (3,)] * 2
+    assert [int(g["label"]) for g in got] == [0, 1, 0] * 2
+    assert all(g["ids"].dtype == np.int32 for g in got)
+
+    def wrong_shape():
+        yield np.zeros(2, np.float32)
+        yield np.zeros((2, 2), np.float32)
+
+    def wrong_type():
+        yield "not a number"
+    for gen, message in ((wrong_shape, "yielded an element of shape (2, 2) where an element of shape (?,) was"),
+                         (wrong_type, "could not be converted to the expected type")):
+        nxt = tf.data.Dataset.from_generator(gen, tf.float32, [None]).make_one_shot_iterator().get_next()
+        with tf.Session() as sess:
+            if gen is wrong_shape:
+                sess.run(nxt)
+            with pytest.raises(tf.errors.InvalidArgumentError, match=re.escape(message)):
+                sess.run(nxt)
+
+
+def test_padded_batch_equals_numpy_padding():
+    lengths = [3, 1, 4, 1, 5, 9, 2]
+    rows = [RNG.normal(size=(n, 2)).astype(np.float32) for n in lengths]
+    words = [np.array([b"w%d" % k for k in range(n)], object) for n in lengths]
+    ds = tf.data.Dataset.from_generator(lambda: zip(rows, words, lengths), (tf.float32, tf.string, tf.int32),
+                                        ([None, 2], [None], []))
+    batched = ds.padded_batch(3, padded_shapes=([None, 2], [10], []), padding_values=(-1.0, b"<pad>", 0))
+    assert [s.as_list() for s in batched.output_shapes] == [[None, None, 2], [None, 10], [None]]
+    got = elements(batched)
+    assert len(got) == 3
+    for k, (x, w, n) in enumerate(got):
+        part = slice(3 * k, 3 * k + 3)
+        longest = max(lengths[part])
+        np.testing.assert_array_equal(x, _padded(rows[part], (longest, 2), -1.0))
+        np.testing.assert_array_equal(w, _padded(words[part], (10,), b"<pad>"))
+        np.testing.assert_array_equal(n, lengths[part])
+    default = elements(ds.map(lambda x, w, n: x).padded_batch(4, padded_shapes=[None, None], drop_remainder=True))
+    assert len(default) == 1 and default[0].dtype == np.float32
+    np.testing.assert_array_equal(default[0], _padded(rows[:4], (4, 2), 0.0))
+
+
+def test_padded_batch_rejects_a_padded_shape_smaller_than_an_element():
+    ds = tf.data.Dataset.from_generator(lambda: iter([[1, 2], [1, 2, 3]]), tf.int32, [None])
+    with pytest.raises(ValueError, match="not compatible"):
+        ds.padded_batch(2, padded_shapes=[None, None])
+    nxt = ds.padded_batch(2, padded_shapes=[2]).make_one_shot_iterator().get_next()
+    with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError, match="smaller size than the input"):
+        sess.run(nxt)

@@ -22,7 +22,7 @@ from summaries.engine import dtypes as dt
 from summaries.engine import nest
 from summaries.engine.array_ops import placeholder
 from summaries.engine.dtypes import TensorShape, as_shape
-from summaries.engine.errors import FailedPreconditionError, OutOfRangeError
+from summaries.engine.errors import FailedPreconditionError, InvalidArgumentError, OutOfRangeError
 from summaries.engine.graph import Tensor, convert_to_tensor, get_default_graph, make_op, name_scope
 from summaries.engine.random_ops import get_seed
 from summaries.engine.session import Plan
@@ -142,6 +142,26 @@ class Dataset:
                        lambda run: iter([[run.value(t) for t in flat]]), inputs=flat)
 
     @staticmethod
+    def from_generator(generator, output_types, output_shapes=None, args=None) -> "Dataset":
+        """The elements `generator(*args)` yields, each checked against the declared types and shapes; the
+        generator is called afresh at every initialization (and every epoch of a following `repeat`)."""
+        shapes = _shapes_like(output_types, output_shapes)
+        types_, flat_shapes = _flatten(output_types), _flatten(shapes)
+        with name_scope("generator"):
+            arg_tensors = [convert_to_tensor(a, name=f"arg{i}") for i, a in enumerate(args or ())]
+
+        def gen(run):
+            for element in generator(*(run.value(a) for a in arg_tensors)):
+                try:
+                    leaves = nest.flatten_up_to(output_types, element)
+                except (TypeError, ValueError, KeyError) as e:
+                    raise InvalidArgumentError(None, None, f"`generator` yielded an element that did not match the "
+                                                           f"expected structure ({e}). The expected structure was "
+                                                           f"{output_types}, but the yielded element was {element!r}.")
+                yield [_generated(v, d, s) for v, d, s in zip(leaves, types_, flat_shapes)]
+        return Dataset(output_types, shapes, gen, inputs=arg_tensors)
+
+    @staticmethod
     def range(*args) -> "Dataset":
         """Python's range(start, stop, step) as int64 scalars."""
         return Dataset(dt.int64, TensorShape([]),
@@ -174,6 +194,36 @@ class Dataset:
         shapes = [TensorShape(None) if s.ndims is None else TensorShape([lead] + s._dims)
                   for s in _flatten(self.output_shapes)]
         return self._derive(gen, shapes=_pack(self.output_types, shapes), inputs=[n])
+
+    def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
+                     drop_remainder: bool = False) -> "Dataset":
+        """`batch` for elements of different shapes: each component is padded with its padding value (0, False
+        or b"" by default) to `padded_shapes`, whose unknown (None/-1) dimensions take the batch's largest."""
+        n = batch_size if isinstance(batch_size, Tensor) else int(batch_size)
+        lead = n if drop_remainder and isinstance(n, int) else None
+        types_, own = _flatten(self.output_types), _flatten(self.output_shapes)
+        targets = own if padded_shapes is None else [as_shape(s) for s in _flatten(padded_shapes)]
+        if len(targets) != len(types_):
+            raise ValueError(f"padded_shapes {padded_shapes} does not match the element structure {self.output_types}")
+        for target, shape in zip(targets, own):
+            if target.ndims is None or (shape.ndims is not None and shape.ndims != target.ndims):
+                raise ValueError(f"The padded shape {target} is not compatible with the corresponding input "
+                                 f"component shape {shape}.")
+        fills = ([None] * len(types_) if padding_values is None else
+                 [getattr(v, "value", v) for v in _flatten(padding_values)])
+
+        def gen(run):
+            size, src = int(run.value(n)), self._gen(run)
+            pads = [_default_padding(d) if f is None else np.asarray(run.value(f), d.np)
+                    for f, d in zip(fills, types_)]
+            while True:
+                chunk = list(itertools.islice(src, size))
+                if not chunk or (drop_remainder and len(chunk) < size):
+                    return
+                yield [_pad_stack([np.asarray(el[i], types_[i].np) for el in chunk], targets[i], pads[i])
+                       for i in range(len(types_))]
+        shapes = [TensorShape([lead] + t.as_list()) for t in targets]
+        return self._derive(gen, shapes=_pack(self.output_types, shapes), inputs=[n, *fills])
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration: bool = True) -> "Dataset":
         """TF's buffered shuffle: fill a buffer of `buffer_size`, emit a random slot and refill it from the input.
@@ -318,6 +368,45 @@ class Iterator:
         with name_scope(name or "IteratorGetNext") as scope:
             op = make_op("IteratorGetNext", scope, [], list(zip(types_, shapes)), factory=factory)
         return _pack(self.output_types, op.outputs)
+
+
+def _generated(value, dtype, shape: TensorShape) -> np.ndarray:
+    """One component a generator yielded, as TF checks it: convertible to `dtype`, compatible with `shape`."""
+    try:
+        array = np.asarray(value, dtype.np)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(None, None, f"TypeError: `generator` yielded an element that could not be "
+                                               f"converted to the expected type. The expected type was "
+                                               f"{dtype.name}, but the yielded element was {value!r}.") from None
+    if not TensorShape(list(array.shape)).is_compatible_with(shape):
+        raise InvalidArgumentError(None, None, f"`generator` yielded an element of shape {array.shape} where an "
+                                               f"element of shape {_tf1_shape(shape)} was expected.")
+    return array
+
+
+def _tf1_shape(shape: TensorShape) -> str:
+    """A shape as TF1 prints it in messages: `(?, 2)`, `<unknown>`."""
+    return "<unknown>" if shape.ndims is None else str(tuple(shape.as_list())).replace("None", "?")
+
+
+def _default_padding(dtype) -> np.ndarray:
+    return np.asarray(b"" if dtype is dt.string else 0, dtype.np)
+
+
+def _pad_stack(parts: list, target: TensorShape, pad: np.ndarray) -> np.ndarray:
+    """`parts` padded at the end of every axis to `target` (its None dimensions: the largest part's) and stacked."""
+    dims = target.as_list()
+    if any(p.ndim != len(dims) for p in parts):
+        raise InvalidArgumentError(None, None, f"All elements in a batch must have the same rank as the padded "
+                                               f"shape {tuple(dims)}: got shapes {[p.shape for p in parts]}.")
+    size = [max(p.shape[a] for p in parts) if d is None or d < 0 else d for a, d in enumerate(dims)]
+    out = np.full([len(parts), *size], pad, dtype=parts[0].dtype)
+    for i, p in enumerate(parts):
+        if any(have > want for have, want in zip(p.shape, size)):
+            raise InvalidArgumentError(None, None, f"Attempted to pad to a smaller size than the input element: "
+                                                   f"element of shape {p.shape}, padded shape {tuple(size)}.")
+        out[(i, *(slice(0, k) for k in p.shape))] = p
+    return out
 
 
 def _shapes_like(output_types, output_shapes):
