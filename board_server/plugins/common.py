@@ -25,6 +25,16 @@ def run_and_tag() -> tuple[str | None, str | None, Response | None]:
     return run, tag, None
 
 
+def int_arg(name: str, default: int | None = None) -> int | None:
+    """An integer query parameter (an index or sample number); ValueError naming it when it is not one."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if len(raw) > 12 or not raw.lstrip("-").isdigit():
+        raise ValueError(f"{name} must be an integer")
+    return int(raw)
+
+
 class IdentityLRU:
     """A small LRU of results computed from provider objects, valid while those are the same objects.
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 
 from board_server.jsonutil import json_error, json_response
-from board_server.plugins.common import run_and_tag, tag_listing
+from board_server.plugins.common import int_arg, run_and_tag, tag_listing
 
 NAME = "images"
 TAB_NAME = "Images"
@@ -32,15 +32,6 @@ def is_active(provider) -> bool:
     return bool(provider.tags(NAME))
 
 
-def _int_arg(name: str, default: int | None = None) -> int | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if len(raw) > 12 or not raw.lstrip("-").isdigit():
-        raise ValueError(f"{name} must be an integer")
-    return int(raw)
-
-
 def create_blueprint(provider) -> Blueprint:
     bp = Blueprint(NAME, __name__)
 
@@ -54,7 +45,7 @@ def create_blueprint(provider) -> Blueprint:
         if error is not None:
             return error
         try:
-            sample = _int_arg("sample", 0)
+            sample = int_arg("sample", 0)
         except ValueError as e:
             return json_error(str(e), 400)
         points = provider.blob_sequence(run, tag)
@@ -71,7 +62,7 @@ def create_blueprint(provider) -> Blueprint:
         if error is not None:
             return error
         try:
-            index, sample = _int_arg("index"), _int_arg("sample", 0)
+            index, sample = int_arg("index"), int_arg("sample", 0)
         except ValueError as e:
             return json_error(str(e), 400)
         if index is None:

@@ -1,0 +1,104 @@
+"""Audio: TensorBoard's routes; the clips stay in the event files and are read per request.
+
+Like images, the data layer keeps per step only where the record lives; `individualAudio`
+re-reads it. The content type comes from the clip's magic number, never from the request, and
+unknown bytes are served as an opaque download. Clips are served with byte ranges, so the
+browser's <audio> element can seek without fetching the clip again.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, request
+
+from board_server.jsonutil import json_error, json_response
+from board_server.plugins.common import IdentityLRU, int_arg, run_and_tag, tag_listing
+
+NAME = "audio"
+TAB_NAME = "Audio"
+OCTET = "application/octet-stream"
+MAGIC = ((b"OggS", "audio/ogg"), (b"fLaC", "audio/flac"), (b"ID3", "audio/mpeg"))
+
+
+def sniff_audio_type(data: bytes) -> str:
+    """The clip's format from its first bytes (WAV, Ogg, FLAC, MP3), else an opaque download."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return "audio/wav"
+    for magic, mime in MAGIC:
+        if data.startswith(magic):
+            return mime
+    if len(data) >= 2 and data[0] == 0xFF and data[1] & 0xE6 == 0xE2:  # an MPEG layer III frame sync
+        return "audio/mpeg"
+    return OCTET
+
+
+def is_active(provider) -> bool:
+    return bool(provider.tags(NAME))
+
+
+def create_blueprint(provider) -> Blueprint:
+    bp = Blueprint(NAME, __name__)
+    # (run, tag, index, sample) -> content type, valid while the step's point is the same object
+    types = IdentityLRU(20000)
+
+    def content_type(run: str, tag: str, index: int, sample: int, point) -> str:
+        key = (run, tag, index, sample)
+        hit = types.get(key, (point,))
+        if hit is None:
+            data = provider.read_blob(run, tag, index, sample)
+            hit = types.put(key, (point,), OCTET if data is None else sniff_audio_type(data))
+        return hit
+
+    @bp.route("/tags")
+    def tags():
+        return json_response(tag_listing(provider, NAME, samples=True))
+
+    @bp.route("/audio")
+    def audio():
+        run, tag, error = run_and_tag()
+        if error is not None:
+            return error
+        try:
+            sample = int_arg("sample", 0)
+        except ValueError as e:
+            return json_error(str(e), 400)
+        if sample < 0:
+            return json_error("sample must not be negative", 400)
+        points = provider.blob_sequence(run, tag) if _is_audio_tag(provider, run, tag) else None
+        if points is None:
+            return json_error(f"no audio series for run {run!r}, tag {tag!r}", 404)
+        return json_response([
+            {"wall_time": p.wall_time, "step": p.step, "label": "",
+             "contentType": content_type(run, tag, index, sample, p), "query": _query(run, tag, index, sample)}
+            for index, p in enumerate(points) if p.count > sample])
+
+    @bp.route("/individualAudio")
+    def individual_audio():
+        run, tag, error = run_and_tag()
+        if error is not None:
+            return error
+        try:
+            index, sample = int_arg("index"), int_arg("sample", 0)
+        except ValueError as e:
+            return json_error(str(e), 400)
+        if index is None:
+            return json_error("index is required", 400)
+        if not _is_audio_tag(provider, run, tag):
+            return json_error(f"no audio series for run {run!r}, tag {tag!r}", 404)
+        data = provider.read_blob(run, tag, index, sample)
+        if data is None:
+            return json_error(f"no audio clip {sample} at index {index} of run {run!r}, tag {tag!r}", 404)
+        response = Response(data, mimetype=sniff_audio_type(data),
+                            headers={"Cache-Control": "private, max-age=86400"})
+        return response.make_conditional(request, accept_ranges=True, complete_length=len(data))
+
+    return bp
+
+
+def _is_audio_tag(provider, run: str, tag: str) -> bool:
+    """Blob sequences hold images too; only audio tags are served here."""
+    return tag in provider.run_tags(run, NAME)
+
+
+def _query(run: str, tag: str, index: int, sample: int) -> str:
+    return urlencode({"run": run, "tag": tag, "index": index, "sample": sample})
