@@ -13,11 +13,12 @@ import numpy as np
 
 from summaries.proto import DataType, HistogramProto, Summary, SummaryMetadata, TensorProto
 from summaries.proto.plugins_pb2 import TextPluginData
+from summaries.summary.encode import varint
 from summaries.summary.tf1_buckets import tf1_histogram
 from summaries.summary.png import encode_png
 
 __all__ = ["scalar", "histogram", "histogram_from_bins", "image", "text", "audio", "to_numpy", "scalar_value",
-           "float_image_to_uint8"]
+           "float_image_to_uint8", "pr_curve", "pr_curve_raw"]
 
 
 def to_numpy(value) -> np.ndarray:
@@ -173,3 +174,89 @@ def audio(tag: str, audio, sample_rate: numbers.Real, max_outputs: int = 3) -> S
         encoded_audio_string=_wav(clip, sample_rate), content_type="audio/wav"))
         for name, clip in zip(_blob_tags(tag, "audio", count, max_outputs), arr[:count])]
     return Summary(value=values)
+
+
+_PR_MINIMUM_COUNT = 1e-7  # TensorBoard's guard: precision and recall over no examples are 0, not NaN
+_PR_BLOCK = 65536  # numpy's histogram sums weights in blocks of this many; summing alike gives the same floats
+
+
+def _pr_summary(tag: str, data: np.ndarray) -> Summary:
+    """The [6, n] float32 tensor (TP, FP, TN, FN, precision, recall) with plugin `pr_curves` metadata.
+
+    PrCurvePluginData is written by hand: field 1 `version` is 0 (proto3's default, so absent) and
+    field 2 `num_thresholds` a uint32 varint (tag byte 0x10), the bytes TensorBoard's proto gives.
+    """
+    data = np.ascontiguousarray(data, dtype="<f4")
+    content = b"\x10" + varint(data.shape[1])
+    metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="pr_curves", content=content))
+    tensor = TensorProto(dtype=DataType.DT_FLOAT, tensor_content=data.tobytes())
+    for d in data.shape:
+        tensor.tensor_shape.dim.add(size=d)
+    return Summary(value=[Summary.Value(tag=tag, metadata=metadata, tensor=tensor)])
+
+
+def _pr_inputs(tag: str, labels, predictions, num_thresholds, weights):
+    """Checked (labels as float64, predictions, weights broadcast to the labels' shape), or ValueError."""
+    if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, numbers.Integral) or num_thresholds < 2:
+        raise ValueError(f"pr_curve {tag!r}: num_thresholds must be an integer >= 2, got {num_thresholds!r}")
+    y, p = to_numpy(labels), to_numpy(predictions)
+    if y.shape != p.shape:
+        raise ValueError(f"pr_curve {tag!r}: labels of shape {y.shape} and predictions of shape {p.shape} differ")
+    if not (np.issubdtype(y.dtype, np.number) or y.dtype == np.bool_) or not np.isin(y, (0, 1)).all():
+        raise ValueError(f"pr_curve {tag!r}: labels must be booleans or 0/1 values")
+    if not (np.issubdtype(p.dtype, np.number) or p.dtype == np.bool_) or np.iscomplexobj(p):
+        raise ValueError(f"pr_curve {tag!r}: predictions must be numbers in [0, 1], got dtype {p.dtype}")
+    if p.dtype == np.bool_ or not np.issubdtype(p.dtype, np.floating):
+        p = p.astype(np.float64)
+    if not ((p >= 0) & (p <= 1)).all():  # NaN fails both comparisons
+        raise ValueError(f"pr_curve {tag!r}: predictions must be in [0, 1]")
+    w = np.ones((), np.float64) if weights is None else to_numpy(weights)
+    if not (np.issubdtype(w.dtype, np.number) or w.dtype == np.bool_) or not np.isfinite(w).all():
+        raise ValueError(f"pr_curve {tag!r}: weights must be finite numbers")
+    try:
+        w = np.broadcast_to(w, y.shape)
+    except ValueError:
+        raise ValueError(f"pr_curve {tag!r}: weights of shape {w.shape} do not broadcast to the labels' "
+                         f"shape {y.shape}") from None
+    return y.astype(np.float64), p, w
+
+
+def pr_curve(tag: str, labels, predictions, num_thresholds: int = 127, weights=None) -> Summary:
+    """TensorBoard's PR-curve summary for one binary classifier.
+
+    Threshold i is i/(n-1); an example counts at every threshold up to its bucket floor(p * (n-1)),
+    computed in the predictions' own float type as TensorBoard and tensorboardX do, so counts (and
+    the float32 tensor) equal theirs. Unlike tensorboardX, `num_thresholds` is not capped at 127.
+    """
+    y, p, w = _pr_inputs(tag, labels, predictions, num_thresholds, weights)
+    n = int(num_thresholds)
+    buckets = np.floor(p * (n - 1)).astype(np.int64).ravel()
+    positive, negative = (y * w).ravel(), ((1.0 - y) * w).ravel()
+    tp_buckets, fp_buckets = np.zeros(n), np.zeros(n)
+    for start in range(0, buckets.size, _PR_BLOCK):
+        part = slice(start, start + _PR_BLOCK)
+        tp_buckets += np.bincount(buckets[part], weights=positive[part], minlength=n)
+        fp_buckets += np.bincount(buckets[part], weights=negative[part], minlength=n)
+    tp = np.cumsum(tp_buckets[::-1])[::-1]  # examples at or above each threshold
+    fp = np.cumsum(fp_buckets[::-1])[::-1]
+    tn, fn = fp[0] - fp, tp[0] - tp
+    precision = tp / np.maximum(_PR_MINIMUM_COUNT, tp + fp)
+    recall = tp / np.maximum(_PR_MINIMUM_COUNT, tp + fn)
+    return _pr_summary(tag, np.stack((tp, fp, tn, fn, precision, recall)))
+
+
+def pr_curve_raw(tag: str, tp, fp, tn, fn, precision, recall, num_thresholds: int = 127,
+                 weights=None) -> Summary:
+    """A PR curve from precomputed per-threshold values (six equal-length 1-D arrays).
+
+    `num_thresholds` and `weights` are accepted for tensorboardX's signature; the curve's length
+    is that of the arrays (TensorBoard reads it from the tensor's shape).
+    """
+    rows = [to_numpy(v) for v in (tp, fp, tn, fn, precision, recall)]
+    shapes = {r.shape for r in rows}
+    if len(shapes) != 1 or rows[0].ndim != 1 or rows[0].size < 1:
+        raise ValueError(f"pr_curve_raw {tag!r}: expected six 1-D arrays of one length, got shapes "
+                         f"{[r.shape for r in rows]}")
+    if any(not (np.issubdtype(r.dtype, np.number) or r.dtype == np.bool_) or np.iscomplexobj(r) for r in rows):
+        raise ValueError(f"pr_curve_raw {tag!r}: values must be real numbers")
+    return _pr_summary(tag, np.stack([r.astype(np.float64) for r in rows]))
