@@ -214,7 +214,8 @@ def check_routes(provider) -> int:
                   "/data/plugin/graphs/info", "/data/plugin/text/tags"):
         get(route)
     for name, series in (("scalars", ["scalars", "scalars?format=csv"]), ("histograms", ["histograms"]),
-                         ("distributions", ["distributions"]), ("images", ["images"]), ("text", ["text"])):
+                         ("distributions", ["distributions"]), ("images", ["images"]), ("audio", ["audio"]),
+                         ("text", ["text"]), ("pr_curves", ["pr_curves"])):
         listing = get(f"/data/plugin/{name}/tags").get_json()
         for run, tags in listing.items():
             for tag in tags:
@@ -225,11 +226,14 @@ def check_routes(provider) -> int:
                 if name == "scalars":
                     get("/data/plugin/scalars/batch", json={"series": [{"run": run, "tag": tag}], "points": 50,
                                                               "smoothing": 0.6})
-                if name == "images":
+                if name in ("images", "audio"):
+                    single = "individualImage" if name == "images" else "individualAudio"
                     for i, p in enumerate(provider.blob_sequence(run, tag) or []):
                         for k in range(min(p.count, 3)):
-                            get("/data/plugin/images/individualImage", q={"run": run, "tag": tag, "index": i,
-                                                                         "sample": k})
+                            get(f"/data/plugin/{name}/{single}", q={"run": run, "tag": tag, "index": i, "sample": k})
+    get("/data/plugin/pr_curves/available_time_entries")
+    get("/data/plugin/hparams/experiment")
+    get("/data/plugin/hparams/sessions")
     for run, item in get("/data/plugin/graphs/info").get_json().items():
         if item["run_graph"]:
             get("/data/plugin/graphs/layout", q={"run": run})

@@ -139,6 +139,26 @@ class SummaryWriter:
         """Text (markdown) shown by the text dashboard."""
         self._summary(builders.text(tag, [text_string]), global_step, walltime)
 
+    def add_hparams(self, hparam_dict: dict, metric_dict: dict, hparam_domain_discrete: dict | None = None,
+                    run_name: str | None = None, global_step: int | None = None) -> None:
+        """One session of a hyperparameter search, as tensorboardX / PyTorch write it: a sub-run
+        `<log_dir>/<run_name or the time>` holding the experiment, session-start and session-end
+        summaries and each metric of `metric_dict` as a scalar. Bad values raise before anything is written."""
+        from summaries.summary import hparams as hparams_summary
+        if not isinstance(hparam_dict, dict) or not isinstance(metric_dict, dict):
+            raise TypeError("add_hparams: hparam_dict and metric_dict must be dicts")
+        summaries = hparams_summary.hparams_summaries(hparam_dict, metric_dict, hparam_domain_discrete)
+        metrics = {tag: builders.scalar_value(tag, value) for tag, value in metric_dict.items()}
+        path = os.path.join(self.logdir, run_name or str(time.time()))
+        writer = self.all_writers.get(path)
+        if writer is None:
+            writer = self.all_writers[path] = FileWriter(path, **self._options)
+        for summary in summaries:
+            self._summary(summary, global_step, None, writer)
+        for tag, value in metrics.items():
+            writer.add_scalar_fast(tag, value, None if global_step is None else int(global_step))
+        writer.flush()  # a finished session: visible at once, as tensorboardX's closed writer makes it
+
     def add_audio(self, tag: str, snd_tensor, global_step: int | None = None, sample_rate: int = 44100,
                   walltime: float | None = None) -> None:
         """A mono or multi-channel clip of floats in [-1, 1]."""
@@ -146,6 +166,20 @@ class SummaryWriter:
         summary = builders.audio(tag, clip.reshape(1, clip.shape[0], -1), sample_rate, max_outputs=1)
         summary.value[0].tag = tag
         self._summary(summary, global_step, walltime)
+
+    def add_pr_curve(self, tag: str, labels, predictions, global_step: int | None = None, num_thresholds: int = 127,
+                     weights=None, walltime: float | None = None) -> None:
+        """A precision-recall curve of binary `labels` against `predictions` in [0, 1] (TensorBoard's PR
+        curve; `num_thresholds` is not capped at 127 as tensorboardX caps it)."""
+        self._summary(builders.pr_curve(tag, labels, predictions, num_thresholds, weights), global_step, walltime)
+
+    def add_pr_curve_raw(self, tag: str, true_positive_counts, false_positive_counts, true_negative_counts,
+                         false_negative_counts, precision, recall, global_step: int | None = None,
+                         num_thresholds: int = 127, weights=None, walltime: float | None = None) -> None:
+        """A precision-recall curve from counts, precision and recall already computed per threshold."""
+        self._summary(builders.pr_curve_raw(tag, true_positive_counts, false_positive_counts, true_negative_counts,
+                                            false_negative_counts, precision, recall, num_thresholds, weights),
+                      global_step, walltime)
 
     def add_graph(self, model, input_to_model=None, verbose: bool = False, **_ignored) -> None:
         """A GraphDef (proto or bytes) or a Graph with `as_graph_def()`, e.g. our engine's `sess.graph`."""
