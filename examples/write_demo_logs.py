@@ -3,7 +3,9 @@
     python examples/write_demo_logs.py --logdir logs
 
 - `softmax/lr_*`: a softmax classifier trained with numpy on digit-like images (two learning rates,
-  compared as runs): loss and accuracy scalars, weight/logit histograms, sample input images, text notes.
+  compared as runs): loss and accuracy scalars, weight/logit histograms, sample input images, text notes,
+  per-class precision-recall curves, the accuracy as a tone (audio); each run is also a session of a
+  learning-rate sweep (hparams).
 - `xor/xor_logs`, `xor/xor_logs_r0_01`: the "TensorBoard for XOR" lab on our TF1-style engine,
   with its graph (name scopes layer1, layer2, cost, train), when the engine is available.
 Runs already present are rewritten, so the demo is the same each time.
@@ -20,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from summaries.summary import hparams  # noqa: E402
 from summaries.summary.writer import SummaryWriter  # noqa: E402
 
 
@@ -67,6 +70,20 @@ def softmax_run(logdir: Path, lr: float, steps: int = 300) -> None:
                 writer.add_histogram("activations/logits", logits, step)
             if step % 50 == 0:
                 writer.add_images("input/samples", images[batch[:3], None], step)
+            if step % 100 == 0 or step == steps - 1:
+                scores = x @ w + b
+                probability = np.exp(scores - scores.max(1, keepdims=True))
+                probability /= probability.sum(1, keepdims=True)
+                for digit in (0, 7):  # one-vs-rest precision/recall of two classes (the PR Curves tab)
+                    writer.add_pr_curve(f"pr/class_{digit}", labels == digit, probability[:, digit], step)
+            if step % 100 == 0:  # the accuracy as a pitch: 220 Hz at 0, 880 Hz at 1 (the Audio tab)
+                accuracy = float(np.mean(np.argmax(x @ w + b, 1) == labels))
+                tone = 0.3 * np.sin(2 * np.pi * (220 + 660 * accuracy) * np.arange(4000) / 8000)
+                writer.add_audio("sonified/accuracy", tone, step, sample_rate=8000)
+        # the run as one session of a learning-rate sweep (the HParams tab), its metrics the run's own scalars
+        for summary in hparams.hparams_summaries({"lr": lr, "batch": 100, "optimizer": "sgd"},
+                                                 {"train/loss": loss, "train/accuracy": accuracy}):
+            writer.file_writer.add_summary(summary)
 
 
 def xor_runs(logdir: Path) -> bool:
