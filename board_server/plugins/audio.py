@@ -7,12 +7,10 @@ browser's <audio> element can seek without fetching the clip again.
 """
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from flask import Blueprint, Response, request
 
-from board_server.jsonutil import json_error, json_response
-from board_server.plugins.common import IdentityLRU, int_arg, run_and_tag, tag_listing
+from board_server.jsonutil import json_response
+from board_server.plugins.common import IdentityLRU, blob_bytes, blob_points, blob_query, tag_listing
 
 NAME = "audio"
 TAB_NAME = "Audio"
@@ -55,50 +53,21 @@ def create_blueprint(provider) -> Blueprint:
 
     @bp.route("/audio")
     def audio():
-        run, tag, error = run_and_tag()
-        if error is not None:
-            return error
-        try:
-            sample = int_arg("sample", 0)
-        except ValueError as e:
-            return json_error(str(e), 400)
-        if sample < 0:
-            return json_error("sample must not be negative", 400)
-        points = provider.blob_sequence(run, tag) if _is_audio_tag(provider, run, tag) else None
-        if points is None:
-            return json_error(f"no audio series for run {run!r}, tag {tag!r}", 404)
+        found = blob_points(provider, NAME, "audio")
+        if isinstance(found, Response):
+            return found
+        run, tag, sample, points = found
         return json_response([
             {"wall_time": p.wall_time, "step": p.step, "label": "",
-             "contentType": content_type(run, tag, index, sample, p), "query": _query(run, tag, index, sample)}
+             "contentType": content_type(run, tag, index, sample, p), "query": blob_query(run, tag, index, sample)}
             for index, p in enumerate(points) if p.count > sample])
 
     @bp.route("/individualAudio")
     def individual_audio():
-        run, tag, error = run_and_tag()
-        if error is not None:
-            return error
-        try:
-            index, sample = int_arg("index"), int_arg("sample", 0)
-        except ValueError as e:
-            return json_error(str(e), 400)
-        if index is None:
-            return json_error("index is required", 400)
-        if not _is_audio_tag(provider, run, tag):
-            return json_error(f"no audio series for run {run!r}, tag {tag!r}", 404)
-        data = provider.read_blob(run, tag, index, sample)
-        if data is None:
-            return json_error(f"no audio clip {sample} at index {index} of run {run!r}, tag {tag!r}", 404)
-        response = Response(data, mimetype=sniff_audio_type(data),
-                            headers={"Cache-Control": "private, max-age=86400"})
+        data = blob_bytes(provider, NAME, "audio", "audio clip")
+        if isinstance(data, Response):
+            return data
+        response = Response(data, mimetype=sniff_audio_type(data), headers={"Cache-Control": "private, max-age=86400"})
         return response.make_conditional(request, accept_ranges=True, complete_length=len(data))
 
     return bp
-
-
-def _is_audio_tag(provider, run: str, tag: str) -> bool:
-    """Blob sequences hold images too; only audio tags are served here."""
-    return tag in provider.run_tags(run, NAME)
-
-
-def _query(run: str, tag: str, index: int, sample: int) -> str:
-    return urlencode({"run": run, "tag": tag, "index": index, "sample": sample})

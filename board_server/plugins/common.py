@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from urllib.parse import urlencode
 
 from flask import Response, request
 
@@ -33,6 +34,46 @@ def int_arg(name: str, default: int | None = None) -> int | None:
     if len(raw) > 12 or not raw.lstrip("-").isdigit():
         raise ValueError(f"{name} must be an integer")
     return int(raw)
+
+
+def blob_points(provider, plugin: str, noun: str):
+    """(run, tag, sample, points) of a blob listing request (`images`, `audio`), or a JSON error response."""
+    run, tag, error = run_and_tag()
+    if error is not None:
+        return error
+    try:
+        sample = int_arg("sample", 0)
+    except ValueError as e:
+        return json_error(str(e), 400)
+    if sample < 0:
+        return json_error("sample must not be negative", 400)
+    points = provider.blob_sequence(run, tag) if tag in provider.run_tags(run, plugin) else None
+    if points is None:  # blob sequences hold images and audio alike: only this plugin's tags count
+        return json_error(f"no {noun} series for run {run!r}, tag {tag!r}", 404)
+    return run, tag, sample, points
+
+
+def blob_bytes(provider, plugin: str, noun: str, item: str):
+    """The bytes an `individualImage`/`individualAudio` request names, or a JSON error response."""
+    run, tag, error = run_and_tag()
+    if error is not None:
+        return error
+    try:
+        index, sample = int_arg("index"), int_arg("sample", 0)
+    except ValueError as e:
+        return json_error(str(e), 400)
+    if index is None:
+        return json_error("index is required", 400)
+    if tag not in provider.run_tags(run, plugin):
+        return json_error(f"no {noun} series for run {run!r}, tag {tag!r}", 404)
+    data = provider.read_blob(run, tag, index, sample)
+    if data is None:
+        return json_error(f"no {item} {sample} at index {index} of run {run!r}, tag {tag!r}", 404)
+    return data
+
+
+def blob_query(run: str, tag: str, index: int, sample: int) -> str:
+    return urlencode({"run": run, "tag": tag, "index": index, "sample": sample})
 
 
 class IdentityLRU:

@@ -6,12 +6,10 @@ number, never from the request, and unknown bytes are served as an opaque downlo
 """
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from flask import Blueprint, Response
 
-from board_server.jsonutil import json_error, json_response
-from board_server.plugins.common import int_arg, run_and_tag, tag_listing
+from board_server.jsonutil import json_response
+from board_server.plugins.common import blob_bytes, blob_points, blob_query, tag_listing
 
 NAME = "images"
 TAB_NAME = "Images"
@@ -41,47 +39,20 @@ def create_blueprint(provider) -> Blueprint:
 
     @bp.route("/images")
     def images():
-        run, tag, error = run_and_tag()
-        if error is not None:
-            return error
-        try:
-            sample = int_arg("sample", 0)
-        except ValueError as e:
-            return json_error(str(e), 400)
-        points = provider.blob_sequence(run, tag)
-        if points is None or not _is_image_tag(provider, run, tag):
-            return json_error(f"no image series for run {run!r}, tag {tag!r}", 404)
+        found = blob_points(provider, NAME, "image")
+        if isinstance(found, Response):
+            return found
+        run, tag, sample, points = found
         return json_response([
             {"wall_time": p.wall_time, "step": p.step, "width": p.width, "height": p.height,
-             "query": _query(run, tag, index, sample)}
+             "query": blob_query(run, tag, index, sample)}
             for index, p in enumerate(points) if p.count > sample])
 
     @bp.route("/individualImage")
     def individual_image():
-        run, tag, error = run_and_tag()
-        if error is not None:
-            return error
-        try:
-            index, sample = int_arg("index"), int_arg("sample", 0)
-        except ValueError as e:
-            return json_error(str(e), 400)
-        if index is None:
-            return json_error("index is required", 400)
-        if not _is_image_tag(provider, run, tag):
-            return json_error(f"no image series for run {run!r}, tag {tag!r}", 404)
-        data = provider.read_blob(run, tag, index, sample)
-        if data is None:
-            return json_error(f"no image {sample} at index {index} of run {run!r}, tag {tag!r}", 404)
-        return Response(data, mimetype=sniff_image_type(data),
-                        headers={"Cache-Control": "private, max-age=86400"})
+        data = blob_bytes(provider, NAME, "image", "image")
+        if isinstance(data, Response):
+            return data
+        return Response(data, mimetype=sniff_image_type(data), headers={"Cache-Control": "private, max-age=86400"})
 
     return bp
-
-
-def _is_image_tag(provider, run: str, tag: str) -> bool:
-    """Blob sequences hold audio too; only image tags are served here."""
-    return tag in provider.run_tags(run, NAME)
-
-
-def _query(run: str, tag: str, index: int, sample: int) -> str:
-    return urlencode({"run": run, "tag": tag, "index": index, "sample": sample})
