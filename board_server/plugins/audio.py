@@ -36,15 +36,15 @@ def is_active(provider) -> bool:
 
 def create_blueprint(provider) -> Blueprint:
     bp = Blueprint(NAME, __name__)
-    # (run, tag, index, sample) -> content type, valid while the step's point is the same object
-    types = IdentityLRU(20000)
+    # (run, tag) -> content type, valid while the tag's first point is the same object. The type is the
+    # tag's, as in TensorBoard (one encoding per tag), so one clip is read per tag, not one per step.
+    types = IdentityLRU(4096)
 
-    def content_type(run: str, tag: str, index: int, sample: int, point) -> str:
-        key = (run, tag, index, sample)
-        hit = types.get(key, (point,))
+    def content_type(run: str, tag: str, first) -> str:
+        hit = types.get((run, tag), (first,))
         if hit is None:
-            data = provider.read_blob(run, tag, index, sample)
-            hit = types.put(key, (point,), OCTET if data is None else sniff_audio_type(data))
+            data = provider.read_blob(run, tag, 0, 0)
+            hit = types.put((run, tag), (first,), OCTET if data is None else sniff_audio_type(data))
         return hit
 
     @bp.route("/tags")
@@ -57,9 +57,10 @@ def create_blueprint(provider) -> Blueprint:
         if isinstance(found, Response):
             return found
         run, tag, sample, points = found
+        kind = content_type(run, tag, points[0]) if points else OCTET
         return json_response([
-            {"wall_time": p.wall_time, "step": p.step, "label": "",
-             "contentType": content_type(run, tag, index, sample, p), "query": blob_query(run, tag, index, sample)}
+            {"wall_time": p.wall_time, "step": p.step, "label": "", "contentType": kind,
+             "query": blob_query(run, tag, index, sample)}
             for index, p in enumerate(points) if p.count > sample])
 
     @bp.route("/individualAudio")
