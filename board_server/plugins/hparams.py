@@ -164,9 +164,9 @@ def _inferred_metrics(provider, sessions) -> list[dict]:
     return [_metric_json(group, tag) for group, tag in sorted(names, key=lambda gt: (gt[1], gt[0]))]
 
 
-def experiment(provider) -> dict:
-    """The hparams and metrics to show (see the module docstring)."""
-    parsed, warnings = _parsed(provider)
+def experiment(provider, decoded=None) -> dict:
+    """The hparams and metrics to show (see the module docstring); `decoded`: `_parsed(provider)` if at hand."""
+    parsed, warnings = _parsed(provider) if decoded is None else decoded
     runs = sorted(parsed, key=lambda r: (r != ROOT, r))
     declared = [parsed[r][EXPERIMENT_TAG].experiment for r in runs
                 if EXPERIMENT_TAG in parsed[r] and parsed[r][EXPERIMENT_TAG].HasField("experiment")]
@@ -201,9 +201,10 @@ def _last(provider, run: str, tag: str) -> dict | None:
 
 def sessions(provider, metrics: list[dict] | None = None) -> list[dict]:
     """One entry per session run, with its hparams, status and last metric values."""
-    parsed, _ = _parsed(provider)
+    decoded = _parsed(provider)
+    parsed = decoded[0]
     if metrics is None:
-        metrics = experiment(provider)["metrics"]
+        metrics = experiment(provider, decoded)["metrics"]
     out = []
     for run, start in sorted(_sessions(parsed).items()):
         end_data = parsed[run].get(SESSION_END_TAG)
