@@ -3,7 +3,7 @@
 // sidebar) that applies to all its tags and starts at, and follows, the latest step; each card draws
 // the run's curve at the step nearest the slider's and lists that step and its wall time.
 import {PLOT_CONFIG, baseLayout} from './plotting.js';
-import {debounce, decodeFloats, el, groupTags, userRegex} from './util.js';
+import {debounce, decodeFloats, el, groupSections, groupTags, userRegex} from './util.js';
 
 const ROUTE = 'data/plugin/pr_curves';
 
@@ -114,23 +114,11 @@ export async function mount(container, ctx) {
     empty.hidden = tags.size > 0;
     empty.textContent = Object.keys(tagsByRun).length ? 'No PR curve tags match the selected runs and filter.'
       : 'No PR curve data yet. Runs appear here as soon as they write some.';
-    if (openGroups.size === 0 && groups.size) [...groups.keys()].slice(0, 3).forEach((g) => openGroups.add(g));
     for (const [tag, card] of cards) {
       if (!tags.has(tag)) { observer.unobserve(card.node); cards.delete(tag); }
     }
-    groupsEl.replaceChildren(...[...groups].map(([group, list]) => {
-      const open = openGroups.has(group) || tagFilter !== '';
-      const header = el('button', {class: 'group-header', 'aria-expanded': String(open)},
-        el('span', {class: 'chevron', text: open ? '▾' : '▸'}), el('span', {class: 'group-name', text: group}),
-        el('span', {class: 'count', text: String(list.length)}));
-      header.addEventListener('click', () => {
-        if (openGroups.has(group)) openGroups.delete(group); else openGroups.add(group);
-        render();
-      });
-      const body = el('div', {class: 'cards', hidden: !open});
-      if (open) for (const tag of list) body.append(cardFor(tag).node);
-      return el('section', {class: 'group', dataset: {group}}, header, body);
-    }));
+    groupsEl.replaceChildren(...groupSections(groups, openGroups, tagFilter !== '', render, (list) => list,
+      (tag) => cardFor(tag).node));
     renderSliders();
     // the run selection decides which curves a card holds: fetch again where it changed
     for (const card of cards.values()) {

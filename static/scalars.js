@@ -3,7 +3,7 @@
 // y scaling, a sortable tooltip listing every visible run, CSV/JSON downloads, expandable cards, zoom
 // kept across reloads, settings kept across page loads.
 import {AXIS_MODES, PLOT_CONFIG, axisValue, baseLayout} from './plotting.js';
-import {debounce, decodeFloats, el, formatDuration, formatNumber, groupTags, keep, nearestIndex, radios,
+import {debounce, decodeFloats, el, formatDuration, formatNumber, groupSections, groupTags, keep, nearestIndex, radios,
   restored, userRegex} from './util.js';
 
 const POINTS = 1000;
@@ -52,24 +52,10 @@ export async function mount(container, ctx) {
     empty.hidden = tags.length > 0;
     empty.textContent = Object.keys(tagsByRun).length ? 'No scalar tags match the selected runs and filter.'
       : 'No scalar data yet. Runs appear here as soon as their first scalar is written.';
-    if (openGroups.size === 0 && groups.size) [...groups.keys()].slice(0, 3).forEach((g) => openGroups.add(g));
     const keep = new Set(tags);
     for (const [tag, card] of cards) if (!keep.has(tag)) { observer.unobserve(card.node); cards.delete(tag); }
-    groupsEl.replaceChildren(...[...groups].map(([group, groupTagsList]) => renderGroup(group, groupTagsList)));
-  }
-
-  function renderGroup(group, tags) {
-    const open = openGroups.has(group) || settings.tagFilter !== '';
-    const header = el('button', {class: 'group-header', 'aria-expanded': String(open)},
-      el('span', {class: 'chevron', text: open ? '▾' : '▸'}), el('span', {class: 'group-name', text: group}),
-      el('span', {class: 'count', text: String(tags.length)}));
-    const body = el('div', {class: 'cards', hidden: !open});
-    header.addEventListener('click', () => {
-      if (openGroups.has(group)) openGroups.delete(group); else openGroups.add(group);
-      render();
-    });
-    if (open) for (const tag of tags) body.append(cardFor(tag).node);
-    return el('section', {class: 'group', dataset: {group}}, header, body);
+    groupsEl.replaceChildren(...groupSections(groups, openGroups, settings.tagFilter !== '', render, (list) => list,
+      (tag) => cardFor(tag).node));
   }
 
   function cardFor(tag) {

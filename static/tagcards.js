@@ -1,7 +1,7 @@
 // One card per (run, tag), grouped by the tag's first name scope, loaded lazily when scrolled
 // into view and refreshed on reload: the frame the histograms, distributions and images
 // dashboards share. Each dashboard supplies makeCard(run, tag, info) -> {node, load()}.
-import {debounce, el, groupTags, userRegex} from './util.js';
+import {debounce, el, groupSections, groupTags, userRegex} from './util.js';
 
 export function mountRunTagCards(container, ctx, {tagsRoute, noun, makeCard, adaptTags = (t) => t}) {
   let tagsByRun = {};
@@ -58,27 +58,13 @@ export function mountRunTagCards(container, ctx, {tagsRoute, noun, makeCard, ada
     empty.hidden = tags.size > 0;
     empty.textContent = Object.keys(tagsByRun).length ? `No ${noun} tags match the selected runs and filter.`
       : `No ${noun} data yet. Runs appear here as soon as they write some.`;
-    if (openGroups.size === 0 && groups.size) [...groups.keys()].slice(0, 3).forEach((g) => openGroups.add(g));
     const shown = new Set();
-    groupsEl.replaceChildren(...[...groups].map(([group, groupTagList]) => {
-      const open = openGroups.has(group) || tagFilter !== '';
-      const pairs = groupTagList.flatMap((tag) => selected.filter((run) => tagsByRun[run][tag]).map((run) => [run, tag]));
-      const header = el('button', {class: 'group-header', 'aria-expanded': String(open)},
-        el('span', {class: 'chevron', text: open ? '▾' : '▸'}), el('span', {class: 'group-name', text: group}),
-        el('span', {class: 'count', text: String(pairs.length)}));
-      header.addEventListener('click', () => {
-        if (openGroups.has(group)) openGroups.delete(group); else openGroups.add(group);
-        render();
-      });
-      const body = el('div', {class: 'cards', hidden: !open});
-      if (open) {
-        for (const [run, tag] of pairs) {
-          body.append(cardFor(run, tag).node);
-          shown.add(`${run}\u0000${tag}`);
-        }
-      }
-      return el('section', {class: 'group', dataset: {group}}, header, body);
-    }));
+    groupsEl.replaceChildren(...groupSections(groups, openGroups, tagFilter !== '', render,
+      (list) => list.flatMap((tag) => selected.filter((run) => tagsByRun[run][tag]).map((run) => [run, tag])),
+      ([run, tag]) => {
+        shown.add(`${run}\u0000${tag}`);
+        return cardFor(run, tag).node;
+      }));
     for (const [key, card] of cards) {
       if (!shown.has(key)) { observer.unobserve(card.node); cards.delete(key); }
     }

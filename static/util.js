@@ -83,6 +83,28 @@ export function groupTags(tags) {
   return groups;
 }
 
+/**
+ * Collapsible sections for `groups` (from groupTags), as every tag dashboard shows them: the first three
+ * open until the user opens or closes one, all open while a filter is typed. `entries(tags)` lists what a
+ * section holds (its count); `nodeOf(entry)` builds an entry's card, only for open sections.
+ */
+export function groupSections(groups, openGroups, filtering, rerender, entries, nodeOf) {
+  if (openGroups.size === 0 && groups.size) [...groups.keys()].slice(0, 3).forEach((g) => openGroups.add(g));
+  return [...groups].map(([group, tags]) => {
+    const items = entries(tags);
+    const open = openGroups.has(group) || filtering;
+    const header = el('button', {class: 'group-header', 'aria-expanded': String(open)},
+      el('span', {class: 'chevron', text: open ? '▾' : '▸'}), el('span', {class: 'group-name', text: group}),
+      el('span', {class: 'count', text: String(items.length)}));
+    header.addEventListener('click', () => {
+      if (openGroups.has(group)) openGroups.delete(group); else openGroups.add(group);
+      rerender();
+    });
+    const body = el('div', {class: 'cards', hidden: !open}, ...(open ? items.map(nodeOf) : []));
+    return el('section', {class: 'group', dataset: {group}}, header, body);
+  });
+}
+
 export function debounce(fn, ms) {
   let timer = null;
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
