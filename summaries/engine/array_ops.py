@@ -6,7 +6,7 @@ import numpy as np
 
 from summaries.engine import dtypes as dt
 from summaries.engine.dtypes import TensorShape, as_dtype, as_shape
-from summaries.engine.errors import InvalidArgumentError
+from summaries.engine.errors import InvalidArgumentError, kernel_error
 from summaries.engine.graph import (Tensor, _default_dtype_for, convert_to_tensor, get_default_graph, make_op,
                                     name_scope, no_gradient, register_gradient, simple_op, static_value)
 
@@ -218,7 +218,7 @@ def reshape(tensor, shape, name=None) -> Tensor:
                 try:
                     return np.reshape(v, tshp)
                 except ValueError:
-                    raise InvalidArgumentError(None, None, f"Input to reshape is a tensor with {np.size(v)} "
+                    raise kernel_error(f"Input to reshape is a tensor with {np.size(v)} "
                                                f"values, but the requested shape has {int(np.prod(tshp))}")
             return make_op("Reshape", scope, [x, shape_t], [(x.dtype, out)], kernel=k, exec_idx=(0,)).outputs[0]
         return make_op("Reshape", scope, [x, shape_t], [(x.dtype, out)],
@@ -395,7 +395,7 @@ def _slice_shape(dims, key):
     unknown dimension set to several sizes; an output axis is known when every stand-in agrees on it
     (so `x[:, -1]` of [?, T, H] is [?, H], while `x[:3]` of an unknown dimension stays unknown)."""
     shapes = set()
-    for size in _PROBES:
+    for size in _PROBES if None in dims else _PROBES[:1]:  # known dimensions: the stand-ins would all agree
         probe = np.lib.stride_tricks.as_strided(np.empty(1, np.int8), [size if d is None else d for d in dims],
                                                 [0] * len(dims))
         try:
@@ -405,6 +405,12 @@ def _slice_shape(dims, key):
     if not shapes or len({len(s) for s in shapes}) != 1:
         return None
     return [axis[0] if len(set(axis)) == 1 else None for axis in zip(*shapes)]
+
+
+def dim_size(x: Tensor, i: int):
+    """Dimension i of x: a Python int when static, else a scalar tensor read from tf.shape(x)."""
+    d = x.shape._dims[i]
+    return d if d is not None else getitem(shape(x), i)
 
 
 def getitem(tensor, key) -> Tensor:

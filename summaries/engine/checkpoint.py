@@ -17,7 +17,7 @@ import numpy as np
 from google.protobuf import message as _message
 from google.protobuf import text_format
 
-from summaries.engine.errors import DataLossError, InvalidArgumentError, NotFoundError, UnimplementedError
+from summaries.engine.errors import DataLossError, NotFoundError, UnimplementedError, kernel_error
 from summaries.engine.variables import global_variables
 from summaries.events.record import masked_crc32c
 from summaries.summary.encode import varint
@@ -380,11 +380,11 @@ class Saver:
                 raise NotFoundError(None, None, f"Restoring from checkpoint failed: Key {name} not found in "
                                                 f"checkpoint {save_path}")
             if reader.dtype(name) != var.dtype.np:
-                raise InvalidArgumentError(None, None, f"tensor_name = {name}; expected dtype {var.dtype.c_name} "
+                raise kernel_error(f"tensor_name = {name}; expected dtype {var.dtype.c_name} "
                                                        f"does not equal original dtype {reader.dtype(name)}")
             shape = reader.shape(name)
             if not var.get_shape().is_compatible_with(shape):
-                raise InvalidArgumentError(None, None, f"Restoring from checkpoint failed: Assign requires shapes of "
+                raise kernel_error(f"Restoring from checkpoint failed: Assign requires shapes of "
                                                        f"both tensors to match for variable {name}. lhs shape= "
                                                        f"{var.get_shape().as_list()} rhs shape= {shape}")
             values[name] = reader.get(name)

@@ -15,7 +15,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from summaries.engine.array_ops import expand_dims, squeeze
 from summaries.engine.array_ops import shape as _shape
 from summaries.engine.dtypes import TensorShape, int32
-from summaries.engine.errors import InvalidArgumentError
+from summaries.engine.errors import kernel_error
 from summaries.engine.graph import (Tensor, convert_to_tensor, make_op, name_scope, register_gradient, simple_op,
                                     static_value)
 
@@ -135,7 +135,7 @@ def _check_backprop_size(xs, fs, gs, sh, sw, padding, dh, dw) -> None:
     for axis, s, d in ((1, sh, dh), (2, sw, dw)):
         want = _out_size(int(xs[axis]), _span(int(fs[axis - 1]), d), s, padding)
         if want != gs[axis]:
-            raise InvalidArgumentError(None, None, f"Conv2DSlowBackpropInput: Size of out_backprop doesn't match "
+            raise kernel_error(f"Conv2DSlowBackpropInput: Size of out_backprop doesn't match "
                                        f"computed: actual = {gs[axis]}, computed = {want} spatial_dim: {axis} "
                                        f"input: {int(xs[axis])} filter: {int(fs[axis - 1])} output: {gs[axis]} "
                                        f"stride: {s} dilation: {d}")

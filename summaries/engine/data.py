@@ -22,7 +22,7 @@ from summaries.engine import dtypes as dt
 from summaries.engine import nest
 from summaries.engine.array_ops import placeholder
 from summaries.engine.dtypes import TensorShape, as_shape
-from summaries.engine.errors import FailedPreconditionError, InvalidArgumentError, OutOfRangeError
+from summaries.engine.errors import FailedPreconditionError, OutOfRangeError, kernel_error
 from summaries.engine.graph import Tensor, convert_to_tensor, get_default_graph, make_op, name_scope
 from summaries.engine.random_ops import get_seed
 from summaries.engine.session import Plan
@@ -155,7 +155,7 @@ class Dataset:
                 try:
                     leaves = nest.flatten_up_to(output_types, element)
                 except (TypeError, ValueError, KeyError) as e:
-                    raise InvalidArgumentError(None, None, f"`generator` yielded an element that did not match the "
+                    raise kernel_error(f"`generator` yielded an element that did not match the "
                                                            f"expected structure ({e}). The expected structure was "
                                                            f"{output_types}, but the yielded element was {element!r}.")
                 yield [_generated(v, d, s) for v, d, s in zip(leaves, types_, flat_shapes)]
@@ -375,11 +375,11 @@ def _generated(value, dtype, shape: TensorShape) -> np.ndarray:
     try:
         array = np.asarray(value, dtype.np)
     except (TypeError, ValueError):
-        raise InvalidArgumentError(None, None, f"TypeError: `generator` yielded an element that could not be "
+        raise kernel_error(f"TypeError: `generator` yielded an element that could not be "
                                                f"converted to the expected type. The expected type was "
                                                f"{dtype.name}, but the yielded element was {value!r}.") from None
     if not TensorShape(list(array.shape)).is_compatible_with(shape):
-        raise InvalidArgumentError(None, None, f"`generator` yielded an element of shape {array.shape} where an "
+        raise kernel_error(f"`generator` yielded an element of shape {array.shape} where an "
                                                f"element of shape {_tf1_shape(shape)} was expected.")
     return array
 
@@ -397,13 +397,13 @@ def _pad_stack(parts: list, target: TensorShape, pad: np.ndarray) -> np.ndarray:
     """`parts` padded at the end of every axis to `target` (its None dimensions: the largest part's) and stacked."""
     dims = target.as_list()
     if any(p.ndim != len(dims) for p in parts):
-        raise InvalidArgumentError(None, None, f"All elements in a batch must have the same rank as the padded "
+        raise kernel_error(f"All elements in a batch must have the same rank as the padded "
                                                f"shape {tuple(dims)}: got shapes {[p.shape for p in parts]}.")
     size = [max(p.shape[a] for p in parts) if d is None or d < 0 else d for a, d in enumerate(dims)]
     out = np.full([len(parts), *size], pad, dtype=parts[0].dtype)
     for i, p in enumerate(parts):
         if any(have > want for have, want in zip(p.shape, size)):
-            raise InvalidArgumentError(None, None, f"Attempted to pad to a smaller size than the input element: "
+            raise kernel_error(f"Attempted to pad to a smaller size than the input element: "
                                                    f"element of shape {p.shape}, padded shape {tuple(size)}.")
         out[(i, *(slice(0, k) for k in p.shape))] = p
     return out

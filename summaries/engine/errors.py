@@ -16,6 +16,11 @@ class InvalidArgumentError(OpError):
     pass
 
 
+def kernel_error(message: str) -> InvalidArgumentError:
+    """The InvalidArgumentError a kernel raises; the session's plan names the op that ran it."""
+    return InvalidArgumentError(None, None, message)
+
+
 class FailedPreconditionError(OpError):
     pass
 

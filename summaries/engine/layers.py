@@ -98,6 +98,17 @@ def _matmul_last_axis(x: Tensor, dims: list, kernel: Tensor) -> Tensor:
     return matmul(x, kernel) if len(dims) == 2 else tensordot(x, kernel, [[len(dims) - 1], [0]])
 
 
+def _rank_input(inputs, layer: str, rank: int) -> tuple[Tensor, list]:
+    x = convert_to_tensor(inputs)
+    dims = _dims(x, layer)
+    if len(dims) != rank:
+        raise ValueError(f"Input 0 of layer {layer} is incompatible with the layer: expected ndim={rank}, found "
+                         f"ndim={len(dims)}. Full shape received: {x.shape}")
+    if dims[-1] is None:
+        raise ValueError("The channel dimension of the inputs should be defined. Found `None`.")
+    return x, dims
+
+
 def conv2d(inputs, filters: int, kernel_size, strides=(1, 1), padding: str = "valid",
            data_format: str = "channels_last", activation=None, use_bias: bool = True,
            kernel_initializer: Initializer | None = None, bias_initializer: Initializer = _ZEROS,
@@ -105,13 +116,7 @@ def conv2d(inputs, filters: int, kernel_size, strides=(1, 1), padding: str = "va
            bias_regularizer=None) -> Tensor:
     """2-D convolution of NHWC `inputs` with `<scope>/kernel` [kh, kw, in, filters], plus `<scope>/bias`."""
     _channels_last(data_format, "conv2d")
-    x = convert_to_tensor(inputs)
-    dims = _dims(x, "conv2d")
-    if len(dims) != 4:
-        raise ValueError(f"Input 0 of layer conv2d is incompatible with the layer: expected ndim=4, found "
-                         f"ndim={len(dims)}. Full shape received: {x.shape}")
-    if dims[3] is None:
-        raise ValueError("The channel dimension of the inputs should be defined. Found `None`.")
+    x, dims = _rank_input(inputs, "conv2d", 4)
     (kh, kw), (sh, sw), pad = _pair(kernel_size, "kernel_size"), _pair(strides, "strides"), _padding(padding)
     with _layer_scope("conv2d", name, reuse):
         kernel = get_variable("kernel", [kh, kw, dims[3], int(filters)], x.dtype, kernel_initializer,
@@ -155,17 +160,6 @@ def _deconv_length(size, k: int, s: int, padding: str):
     if size is None:
         return None
     return size * s + (max(k - s, 0) if padding == "VALID" else 0)
-
-
-def _rank_input(inputs, layer: str, rank: int) -> tuple[Tensor, list]:
-    x = convert_to_tensor(inputs)
-    dims = _dims(x, layer)
-    if len(dims) != rank:
-        raise ValueError(f"Input 0 of layer {layer} is incompatible with the layer: expected ndim={rank}, found "
-                         f"ndim={len(dims)}. Full shape received: {x.shape}")
-    if dims[-1] is None:
-        raise ValueError("The channel dimension of the inputs should be defined. Found `None`.")
-    return x, dims
 
 
 def conv2d_transpose(inputs, filters: int, kernel_size, strides=(1, 1), padding: str = "valid",
@@ -319,6 +313,7 @@ def batch_normalization(inputs, axis=-1, momentum: float = 0.99, epsilon: float 
     channels, reduce_axes = int(dims[ax]), [i for i in range(len(dims)) if i != ax]
     unbiased = fused is not False and len(dims) == 4 and ax in (1, 3) and x.dtype in (dt.float16, dt.float32)
     pdtype = dt.float32 if x.dtype == dt.float16 else x.dtype
+    xw = x if x.dtype == pdtype else cast(x, pdtype)  # float16 is normalized in float32, as TF1's kernel does
     bshape = [1] * len(dims)
     bshape[ax] = channels
     with _layer_scope("batch_normalization", name, reuse):
@@ -329,17 +324,18 @@ def batch_normalization(inputs, axis=-1, momentum: float = 0.99, epsilon: float 
                                   trainable=False)
 
         def bn(mean, var):
+            g, b = gamma, beta
             if ax != len(dims) - 1:  # per-channel vectors must broadcast along `ax`
                 mean, var = reshape(mean, bshape), reshape(var, bshape)
                 g = None if gamma is None else reshape(gamma, bshape)
                 b = None if beta is None else reshape(beta, bshape)
-                return nn_ops.batch_normalization(x, mean, var, b, g, epsilon)
-            return nn_ops.batch_normalization(x, mean, var, beta, gamma, epsilon)
+            out = nn_ops.batch_normalization(xw, mean, var, b, g, epsilon)
+            return out if xw is x else cast(out, x.dtype)
 
         flag = _static_flag(training)
         if flag is False:
             return bn(moving_mean.value(), moving_var.value())
-        mean, var = nn_ops.moments(x, reduce_axes)
+        mean, var = nn_ops.moments(xw, reduce_axes)
         stat_var = var
         if unbiased:  # n / max(n - 1, 1), n = elements per channel (the batch size may be dynamic)
             n = truediv(cast(size(x), pdtype), float(channels))
@@ -373,12 +369,30 @@ def fully_connected(inputs, num_outputs: int, activation_fn=nn_ops.relu, normali
         raise ValueError(f"fully_connected: inputs must have rank >= 2 and a known last dimension, got {x.shape}")
     n = int(num_outputs)
     with _layer_scope("fully_connected", scope, reuse):  # weights default to glorot uniform, as get_variable's
+        g = get_default_graph()
         w = get_variable("weights", [dims[-1], n], x.dtype, weights_initializer, trainable=trainable,
                          regularizer=weights_regularizer)
+        for name in _collection_names(variables_collections, "weights"):
+            g.add_to_collection(name, w)
         y = _matmul_last_axis(x, dims, w)
         if normalizer_fn is not None:
             y = normalizer_fn(y, **(normalizer_params or {}))
         elif biases_initializer is not None:
-            y = nn_ops.bias_add(y, get_variable("biases", [n], x.dtype, biases_initializer, trainable=trainable,
-                                                regularizer=biases_regularizer))
-        return y if activation_fn is None else activation_fn(y)
+            b = get_variable("biases", [n], x.dtype, biases_initializer, trainable=trainable,
+                             regularizer=biases_regularizer)
+            for name in _collection_names(variables_collections, "biases"):
+                g.add_to_collection(name, b)
+            y = nn_ops.bias_add(y, b)
+        y = y if activation_fn is None else activation_fn(y)
+        for name in _collection_names(outputs_collections):
+            g.add_to_collection(name, y)
+        return y
+
+
+def _collection_names(spec, key: str | None = None) -> list:
+    """tf.contrib.layers' collections argument: a name, a list of names, or {variable key: names}."""
+    if isinstance(spec, dict):
+        spec = spec.get(key)
+    if spec is None:
+        return []
+    return [spec] if isinstance(spec, str) else list(spec)

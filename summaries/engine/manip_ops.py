@@ -4,15 +4,14 @@ kernels at build time; every gradient is built from other ops, so second derivat
 from __future__ import annotations
 
 import builtins
-import functools
 
 import numpy as np
 
 from summaries.engine import dtypes as dt
-from summaries.engine.array_ops import (cast, concat, constant, expand_dims, gather, getitem, ones_like, reshape,
-                                        shape, squeeze, stack, transpose, where)
+from summaries.engine.array_ops import (cast, concat, constant, dim_size, expand_dims, gather, getitem, ones_like,
+                                        reshape, shape, squeeze, stack, transpose, where)
 from summaries.engine.dtypes import TensorShape, as_dtype
-from summaries.engine.errors import InvalidArgumentError, shape_error, shape_text
+from summaries.engine.errors import InvalidArgumentError, kernel_error, shape_error, shape_text
 from summaries.engine.graph import (Tensor, convert_to_tensor, is_tensor_like, make_op, name_scope, no_gradient,
                                     register_gradient, simple_op, static_value)
 from summaries.engine.math_ops import less, matmul, maximum, multiply, subtract
@@ -21,7 +20,6 @@ from summaries.engine.reduce_ops import reduce_max, reduce_prod, reduce_sum
 _brange = builtins.range  # this module defines tf.range
 
 
-_run_error = functools.partial(InvalidArgumentError, None, None)  # a kernel's error, given its message
 
 
 def _const(x):
@@ -73,7 +71,7 @@ def range(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:  # no
 
         def k(s, lim, d):
             s, lim, d = s.item(), lim.item(), d.item()
-            return (s + np.arange(_range_size(s, lim, d, _run_error)) * d).astype(npd)
+            return (s + np.arange(_range_size(s, lim, d, kernel_error)) * d).astype(npd)
         return make_op("Range", scope, [cast(a, out) for a in args], [(out, [n])], kernel=k,
                        attrs={"Tidx": out}).outputs[0]
 
@@ -93,7 +91,7 @@ def linspace(start, stop, num, name=None) -> Tensor:
 
         def k(sv, ev, count):
             if count <= 0:
-                raise _run_error(f"Requires num > 0: {count}")
+                raise kernel_error(f"Requires num > 0: {count}")
             return np.linspace(sv, ev, int(count), dtype=npd)
         return make_op("LinSpace", scope, [s, e, n], [(s.dtype, [None if nv is None else int(nv)])], kernel=k,
                        attrs={"T": s.dtype, "Tidx": n.dtype}).outputs[0]
@@ -130,7 +128,7 @@ def tile(input, multiples, name=None) -> Tensor:
 
         def k(v, reps):
             if np.shape(reps) != (np.ndim(v),) or (reps < 0).any():
-                raise _run_error(f"Expected multiples argument to be a non-negative vector of length "
+                raise kernel_error(f"Expected multiples argument to be a non-negative vector of length "
                                  f"{np.ndim(v)} but got {np.asarray(reps).tolist()}")
             return np.tile(v, tuple(reps))
         return make_op("Tile", scope, [x, m], [(x.dtype, out)], kernel=k).outputs[0]
@@ -200,7 +198,7 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0) -> Tens
 
         def k(v, c=0):
             if op_type == "MirrorPad":
-                _check_mirror(np.shape(v), pads, mode, _run_error)
+                _check_mirror(np.shape(v), pads, mode, kernel_error)
                 return np.pad(v, pads, mode=mode.lower())
             return np.pad(v, pads, constant_values=c)
         return make_op(op_type, scope, inputs, [(x.dtype, out)], kernel=k, exec_idx=(0, 2)[:len(inputs) - 1],
@@ -270,7 +268,7 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split") -> list:
         inputs = [axis_t, x] if even else [x, constant(sizes, dt.int32, name="size_splits"), axis_t]
 
         def k(v):
-            out = np.split(v, np.cumsum(resolve(np.shape(v)[ax], _run_error))[:-1], ax)
+            out = np.split(v, np.cumsum(resolve(np.shape(v)[ax], kernel_error))[:-1], ax)
             return tuple(out) if len(out) > 1 else out[0]  # a one-output op's kernel returns the array itself
         return list(make_op(op_type, scope, inputs, [(x.dtype, s) for s in shapes], kernel=k,
                             exec_idx=(1 if even else 0,), attrs={"axis": ax, "num_split": len(sizes)}).outputs)
@@ -346,7 +344,7 @@ def gather_nd(params, indices, name=None) -> Tensor:
             bad = ((iv < 0) | (iv >= np.array(bounds, dtype=np.int64))).any(-1)
             if bad.any():
                 at = np.argwhere(bad)[0] if bad.ndim else []
-                raise _run_error(f"indices[{','.join(map(str, at))}] = {np.asarray(iv)[tuple(at)].tolist()} does "
+                raise kernel_error(f"indices[{','.join(map(str, at))}] = {np.asarray(iv)[tuple(at)].tolist()} does "
                                  f"not index into param shape {list(np.shape(pv))}")
             return pv[_index_tuple(iv)]
         return make_op("GatherNd", scope, [p, i], [(p.dtype, out)], kernel=k).outputs[0]
@@ -370,12 +368,6 @@ def _scatter_nd_grad(op, g):
 
 
 # ---- tensordot, einsum, matrix_transpose --------------------------------------------------------------
-def _dim(x: Tensor, i: int):
-    """Dimension i of x: a Python int when static, else a scalar tensor read from tf.shape(x)."""
-    d = x.shape._dims[i]
-    return d if d is not None else getitem(shape(x), i)
-
-
 def _shape_arg(dims: list):
     return dims if all(isinstance(d, int) for d in dims) else stack(dims)
 
@@ -384,7 +376,7 @@ def _as_matrix(x: Tensor, rows: list, cols: list) -> Tensor:
     """Transpose x to rows+cols axes and reshape it to [prod(rows), prod(cols)]."""
     perm = rows + cols
     xt = x if perm == list(_brange(len(perm))) else transpose(x, perm)
-    side = [[_dim(x, a) for a in axes] for axes in (rows, cols)]
+    side = [[dim_size(x, a) for a in axes] for axes in (rows, cols)]
     return reshape(xt, _shape_arg([int(np.prod(ds)) if all(isinstance(d, int) for d in ds) else
                                    reduce_prod(stack(ds)) for ds in side]))
 
@@ -422,7 +414,7 @@ def tensordot(a, b, axes, name=None) -> Tensor:
         free_a = [i for i in _brange(ra) if i not in a_ax]
         free_b = [j for j in _brange(rb) if j not in b_ax]
         ab = matmul(_as_matrix(a, free_a, a_ax), _as_matrix(b, b_ax, free_b))
-        out = reshape(ab, _shape_arg([_dim(a, i) for i in free_a] + [_dim(b, j) for j in free_b]))
+        out = reshape(ab, _shape_arg([dim_size(a, i) for i in free_a] + [dim_size(b, j) for j in free_b]))
         out.set_shape([a.shape._dims[i] for i in free_a] + [b.shape._dims[j] for j in free_b])
         return out
 

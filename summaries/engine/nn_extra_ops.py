@@ -9,16 +9,11 @@ import sys
 import numpy as np
 
 from summaries.engine import dtypes as dt
-from summaries.engine.errors import InvalidArgumentError, shape_error
+from summaries.engine.errors import kernel_error, shape_error
 from summaries.engine.graph import (Tensor, convert_to_tensor, make_op, name_scope, no_gradient, register_gradient,
                                     simple_op, static_value)
 from summaries.engine.math_ops import (_pair, _unary, abs as _abs, maximum, multiply, negative, reduce_sum, rsqrt,
                                        square, sum_to)
-
-
-def _run_error(msg: str) -> InvalidArgumentError:
-    """A kernel's failure; the session names the op that raised it."""
-    return InvalidArgumentError(None, None, msg)
 
 
 def _static_int(t: Tensor):
@@ -53,7 +48,7 @@ def top_k(input, k=1, sorted: bool = True, name: str | None = None) -> tuple[Ten
         def kernel(v, kk):
             kk = int(kk)
             if np.shape(v)[-1] < kk:
-                raise _run_error(f"input must have at least k columns. Had {np.shape(v)[-1]}, needed {kk}")
+                raise kernel_error(f"input must have at least k columns. Had {np.shape(v)[-1]}, needed {kk}")
             idx = _top_k_order(v, kk)
             return np.take_along_axis(v, idx, -1), idx.astype(np.int32)
         op = make_op("TopKV2", scope, [x, kt], [(x.dtype, out), (dt.int32, out)], kernel=kernel,
@@ -294,13 +289,13 @@ def py_func(func, inp, Tout, stateful: bool = True, name: str | None = None):
         ret = func(*vals)
         ret = list(ret) if isinstance(ret, (list, tuple)) else ([] if ret is None and not outs else [ret])
         if len(ret) != len(outs):
-            raise _run_error(f"{token} returns {len(ret)} values, but expects to see {len(outs)} values.")
+            raise kernel_error(f"{token} returns {len(ret)} values, but expects to see {len(outs)} values.")
         arrs = []
         for i, (r, d) in enumerate(zip(ret, outs)):
             a = np.asarray(r, dtype=object) if d is dt.string else np.asarray(r)
             if d is not dt.string and dt.as_dtype(a.dtype) is not d:
                 got = dt.as_dtype(a.dtype).name
-                raise _run_error(f"{i}-th value returned by {token} is {_C_NAMES.get(got, got)}, but "
+                raise kernel_error(f"{i}-th value returned by {token} is {_C_NAMES.get(got, got)}, but "
                                       f"expects {_C_NAMES.get(d.name, d.name)}")
             arrs.append(a)
         return tuple(arrs) if len(arrs) != 1 else arrs[0]

@@ -10,7 +10,7 @@ import numpy as np
 from summaries.engine import dtypes as dt
 from summaries.engine.array_ops import (cast, constant, get_seed, ones_like, reshape, shape, size, squeeze, stack,
                                         stop_gradient, to_float, where, zeros_like)
-from summaries.engine.errors import InvalidArgumentError
+from summaries.engine.errors import kernel_error
 from summaries.engine.graph import (GraphKeys, Tensor, convert_to_tensor, get_default_graph, make_op, name_scope,
                                     register_gradient, simple_op)
 from summaries.engine.math_ops import _grad_op, _unary, abs as _abs, add, add_n, equal, log, minimum, multiply, negative
@@ -181,7 +181,7 @@ def _sparse_kernel(labels, logits):
     ls = _log_softmax(logits)
     lab = np.asarray(labels).astype(np.int64)
     if lab.size and (lab.min() < 0 or lab.max() >= logits.shape[-1]):
-        raise InvalidArgumentError(None, None, f"Received a label value of {lab.max()} which is outside the "
+        raise kernel_error(f"Received a label value of {lab.max()} which is outside the "
                                    f"valid range of [0, {logits.shape[-1]}).")
     loss = -np.take_along_axis(ls, lab[..., None], -1)[..., 0]
     back = np.exp(ls)

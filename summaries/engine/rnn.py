@@ -17,8 +17,8 @@ import collections
 from summaries.engine import dtypes as dt
 from summaries.engine import nest
 from summaries.engine import nn_ops
-from summaries.engine.array_ops import (cast, concat, expand_dims, gather, identity, shape, stack, transpose,
-                                        unstack, zeros)
+from summaries.engine.array_ops import (cast, concat, dim_size, expand_dims, gather, identity, shape, stack,
+                                        transpose, unstack, zeros)
 from summaries.engine.dtypes import TensorShape
 from summaries.engine.graph import Tensor, convert_to_tensor, name_scope
 from summaries.engine.math_ops import add, clip_by_value, less, matmul, multiply, subtract
@@ -276,9 +276,12 @@ class DropoutWrapper(RNNCell):
     1.0 at test time). It adds no variable scope: the wrapped cell's variables keep their TF1 names."""
 
     def __init__(self, cell: RNNCell, input_keep_prob=1.0, output_keep_prob=1.0, state_keep_prob=1.0,
-                 seed=None, **_ignored):
+                 seed=None, variational_recurrent: bool = False, input_size=None, dtype=None,
+                 dropout_state_filter_visitor=None):
         if not (isinstance(state_keep_prob, (int, float)) and state_keep_prob == 1.0):
             raise NotImplementedError("DropoutWrapper: state_keep_prob is not supported by this engine")
+        if variational_recurrent:  # one mask for every time step: not what a fresh dropout per call gives
+            raise NotImplementedError("DropoutWrapper: variational_recurrent is not supported by this engine")
         super().__init__()
         self._cell, self._in, self._out, self._seed = cell, input_keep_prob, output_keep_prob, seed
 
@@ -346,7 +349,7 @@ def _loop(cell: RNNCell, x_tm: Tensor, initial_state, dtype, sequence_length):
     """The recurrence as a while_loop over the time-major inputs' first axis, known only when run: step t
     gathers its input row and appends its output to a growing [time, batch, units] tensor (as scan does);
     returns (time-major outputs, final state)."""
-    batch = _batch_size(x_tm, 1)
+    batch = dim_size(x_tm, 1)
     state, seq_len = _start(cell, batch, initial_state, dtype, sequence_length)
     flat0 = [convert_to_tensor(s) for s in nest.flatten(state)]
     acc0 = _zeros([0, batch, cell.output_size], x_tm.dtype)
@@ -361,11 +364,6 @@ def _loop(cell: RNNCell, x_tm: Tensor, initial_state, dtype, sequence_length):
     _, flat, acc = while_loop(lambda t, flat, acc: less(t, n), body, (0, flat0, acc0),
                               shape_invariants=(TensorShape([]), [s.shape for s in flat0], acc_shape))
     return acc, nest.pack_as(last[0], flat)
-
-
-def _batch_size(x: Tensor, axis: int):
-    d = x.shape.as_list()[axis]
-    return d if d is not None else shape(x)[axis]
 
 
 def dynamic_rnn(cell: RNNCell, inputs, sequence_length=None, initial_state=None, dtype=None,
@@ -385,7 +383,7 @@ def dynamic_rnn(cell: RNNCell, inputs, sequence_length=None, initial_state=None,
                                    sequence_length)
             return (outputs if time_major else transpose(outputs, swap)), state
         steps = unstack(x, dims[t_axis], axis=t_axis)
-        outputs, state = _unroll(cell, steps, _batch_size(x, 1 - t_axis), initial_state, dtype, sequence_length)
+        outputs, state = _unroll(cell, steps, dim_size(x, 1 - t_axis), initial_state, dtype, sequence_length)
         return stack(outputs, axis=t_axis), state
 
 
@@ -395,7 +393,7 @@ def static_rnn(cell: RNNCell, inputs, initial_state=None, dtype=None, sequence_l
     if not steps:
         raise ValueError("inputs must not be empty")
     with variable_scope(scope or "rnn"):
-        return _unroll(cell, steps, _batch_size(steps[0], 0), initial_state, dtype, sequence_length)
+        return _unroll(cell, steps, dim_size(steps[0], 0), initial_state, dtype, sequence_length)
 
 
 def _reverse_time(x: Tensor, sequence_length, time_axis: int, batch_axis: int) -> Tensor:

@@ -6,7 +6,7 @@ import numpy as np
 
 from summaries.engine import dtypes as dt
 from summaries.engine.array_ops import constant
-from summaries.engine.errors import InvalidArgumentError
+from summaries.engine.errors import kernel_error
 from summaries.engine.graph import Tensor, convert_to_tensor, make_op, name_scope, register_gradient, static_value
 
 
@@ -34,7 +34,7 @@ def _flip(v, axes):
     try:
         return np.flip(v, tuple(int(a) for a in np.ravel(axes)))
     except ValueError as e:  # numpy's AxisError is a ValueError
-        raise InvalidArgumentError(None, None, f"reverse: invalid axis {list(np.ravel(axes))}: {e}")
+        raise kernel_error(f"reverse: invalid axis {list(np.ravel(axes))}: {e}")
 
 
 def reverse(tensor, axis, name=None) -> Tensor:
@@ -65,7 +65,7 @@ def _reverse_sequence_kernel(seq_axis: int, batch_axis: int):
         v = np.asarray(v)
         lengths = np.asarray(lengths)
         if lengths.shape != (v.shape[batch_axis],):
-            raise InvalidArgumentError(None, None, f"Length of seq_lengths != input.dims({batch_axis}), "
+            raise kernel_error(f"Length of seq_lengths != input.dims({batch_axis}), "
                                        f"({lengths.shape[0] if lengths.ndim else lengths} vs. "
                                        f"{v.shape[batch_axis]})")
         out = v.copy()
@@ -73,9 +73,9 @@ def _reverse_sequence_kernel(seq_axis: int, batch_axis: int):
         dst = np.moveaxis(out, (batch_axis, seq_axis), (0, 1))  # a view: writing it fills `out`
         for b, n in enumerate(lengths):
             if n < 0:
-                raise InvalidArgumentError(None, None, f"seq_lens({b}) < 0")
+                raise kernel_error(f"seq_lens({b}) < 0")
             if n > v.shape[seq_axis]:
-                raise InvalidArgumentError(None, None, f"seq_lens({b}) > input.dims({seq_axis})")
+                raise kernel_error(f"seq_lens({b}) > input.dims({seq_axis})")
             dst[b, :n] = src[b, :n][::-1]
         return out
     return k
