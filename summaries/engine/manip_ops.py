@@ -277,7 +277,9 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split") -> list:
 @register_gradient("Split")
 @register_gradient("SplitV")
 def _split_grad(op, *grads):
-    """Concatenate the parts' gradients (gradients() fills unused parts with zeros)."""
+    """Concatenate the parts' gradients (gradients() fills unused parts with zeros). It also serves the
+    SplitV that concat's gradient builds, whose inputs are [g, *xs]: only the first gradient is given and
+    gradients() pairs the list with the inputs, so the list must start with the split value's."""
     g = concat(list(grads), op.attrs["axis"])
     return [None, g] if op.type == "Split" else [g, None, None]
 
