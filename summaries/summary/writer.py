@@ -14,6 +14,7 @@ import numpy as np
 
 from summaries.proto import DataType, Event, SessionLog, Summary, SummaryMetadata, TensorProto
 from summaries.summary import builders
+from summaries.summary import hparams as hparams_summary
 from summaries.summary.file_writer import FileWriter, graph_def_bytes
 
 
@@ -103,12 +104,17 @@ class SummaryWriter:
         """Several series on one chart: each key becomes the run `<log_dir>/<main_tag>/<key>` with tag `main_tag`."""
         walltime = time.time() if walltime is None else walltime
         for key, value in tag_scalar_dict.items():
-            path = os.path.join(self.logdir, main_tag.replace("/", "_"), key)
-            writer = self.all_writers.get(path)
-            if writer is None:
-                writer = self.all_writers[path] = FileWriter(path, **self._options)
+            writer = self._sub_writer(os.path.join(main_tag.replace("/", "_"), key))
             writer.add_scalar_fast(main_tag, builders.scalar_value(main_tag, value),
                                    None if global_step is None else int(global_step), walltime)
+
+    def _sub_writer(self, subdir: str) -> FileWriter:
+        """The writer of run `<log_dir>/<subdir>`, made on first use (add_scalars' and add_hparams' runs)."""
+        path = os.path.join(self.logdir, subdir)
+        writer = self.all_writers.get(path)
+        if writer is None:
+            writer = self.all_writers[path] = FileWriter(path, **self._options)
+        return writer
 
     def add_histogram(self, tag: str, values, global_step: int | None = None, bins="tensorflow",
                       walltime: float | None = None, max_bins: int | None = None) -> None:
@@ -144,15 +150,11 @@ class SummaryWriter:
         """One session of a hyperparameter search, as tensorboardX / PyTorch write it: a sub-run
         `<log_dir>/<run_name or the time>` holding the experiment, session-start and session-end
         summaries and each metric of `metric_dict` as a scalar. Bad values raise before anything is written."""
-        from summaries.summary import hparams as hparams_summary
         if not isinstance(hparam_dict, dict) or not isinstance(metric_dict, dict):
             raise TypeError("add_hparams: hparam_dict and metric_dict must be dicts")
         summaries = hparams_summary.hparams_summaries(hparam_dict, metric_dict, hparam_domain_discrete)
         metrics = {tag: builders.scalar_value(tag, value) for tag, value in metric_dict.items()}
-        path = os.path.join(self.logdir, run_name or str(time.time()))
-        writer = self.all_writers.get(path)
-        if writer is None:
-            writer = self.all_writers[path] = FileWriter(path, **self._options)
+        writer = self._sub_writer(run_name or str(time.time()))
         for summary in summaries:
             self._summary(summary, global_step, None, writer)
         for tag, value in metrics.items():
