@@ -67,3 +67,20 @@ def test_hessians_need_a_known_shape():
     x = tf.placeholder(tf.float64, [None])
     with pytest.raises(ValueError, match="fully defined shape"):
         tf.hessians(tf.reduce_sum(x * x), x)
+
+
+@pytest.mark.parametrize("xv", [np.array([2.0, 1.5, 3.0]), np.array([0.5, -0.7, 0.2])])
+def test_second_derivative_through_a_cond(xv):
+    """A gradient that passed a cond's Merge/Switch differentiates again (the Switch's gradient is a Merge
+    too); truth: central second differences of the taken branch's function, on both branches."""
+    tf.reset_default_graph()
+    x = tf.placeholder(tf.float64, [3])
+    y = tf.cond(tf.reduce_sum(x) > 3.0, lambda: tf.reduce_sum(x * x * x), lambda: tf.reduce_sum(tf.sin(x) * x))
+    (first,) = tf.gradients(y, [x])
+    (second,) = tf.gradients(tf.reduce_sum(first), [x])
+    h = 1e-4
+    with tf.Session() as sess:
+        got = sess.run(second, {x: xv})
+        want = np.array([(sess.run(y, {x: xv + h * e}) - 2 * sess.run(y, {x: xv}) + sess.run(y, {x: xv - h * e}))
+                         / h ** 2 for e in np.eye(3)])
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

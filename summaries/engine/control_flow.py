@@ -82,13 +82,16 @@ def _switch(data: Tensor, pred: Tensor, scope: str) -> Operation:
                    attrs={"T": data.dtype})
 
 
-def _merge(inputs: list, scope: str) -> Operation:
-    """Merge(inputs) -> (the live input, its index); DEAD only when every input is."""
+def _merge(inputs: list, scope: str, pred: Tensor) -> Operation:
+    """Merge(inputs) -> (the live input, its index); DEAD only when every input is. `pred` decides which input
+    is live (its gradient switches on it), whether the Merge ends a cond or a Switch's gradient."""
     shape = inputs[0].shape
     for t in inputs[1:]:
         shape = _most_specific(shape, t.shape)
-    return make_op("Merge", scope, list(inputs), [(inputs[0].dtype, shape), (dt.int32, [])],
-                   kernel=_merge_kernel, attrs={"T": inputs[0].dtype, "N": len(inputs)})
+    op = make_op("Merge", scope, list(inputs), [(inputs[0].dtype, shape), (dt.int32, [])],
+                 kernel=_merge_kernel, attrs={"T": inputs[0].dtype, "N": len(inputs)})
+    op._cond_pred = pred
+    return op
 
 
 def _most_specific(a: TensorShape, b: TensorShape) -> TensorShape:
@@ -227,9 +230,7 @@ def cond(pred, true_fn=None, false_fn=None, strict: bool = False, name=None, fn1
                 raise ValueError(f"Outputs of 'true_fn' and 'false_fn' must have the same type(s). Received "
                                  f"{ta.dtype.name} from 'true_fn' and {tb.dtype.name} from 'false_fn'.")
             with g.name_scope("Merge") as s:
-                m = _merge([tb, ta], s)
-            m._cond_pred = c.pred
-            merges.append(m.outputs[0])
+                merges.append(_merge([tb, ta], s, c.pred).outputs[0])
         return nest.pack_as(results[0], merges)
 
 
@@ -245,4 +246,4 @@ def _switch_grad(op, grad_false, grad_true):
     """Merge of the two sides; a missing side is zeros live only on that side, so one input is live."""
     grads = [zeros_like(t) if gr is None else gr for gr, t in zip((grad_false, grad_true), op.outputs)]
     with op.graph.name_scope("cond_grad") as s:
-        return [_merge(grads, s).outputs[0], None]
+        return [_merge(grads, s, op.inputs[1]).outputs[0], None]
