@@ -8,7 +8,6 @@ from Switch/Merge too) never touches the other branch's NaN/inf.
 """
 from __future__ import annotations
 
-import contextlib
 
 import numpy as np
 
@@ -101,24 +100,13 @@ def _most_specific(a: TensorShape, b: TensorShape) -> TensorShape:
     return TensorShape([x if x == y else None for x, y in zip(a._dims, b._dims)])
 
 
-@contextlib.contextmanager
 def _detached(g, name_stack: str):
     """Build outside any branch and control dependency, in `name_stack` (as TF1 builds its Switches)."""
-    saved = g._cond_ctx, g._control_stack, g._name_stack
-    g._cond_ctx, g._control_stack, g._name_stack = None, [], name_stack
-    try:
-        yield
-    finally:
-        g._cond_ctx, g._control_stack, g._name_stack = saved
+    return g._building_state(_cond_ctx=None, _control_stack=[], _name_stack=name_stack)
 
 
-@contextlib.contextmanager
 def _in_branch(g, branch):
-    saved, g._cond_ctx = g._cond_ctx, branch
-    try:
-        yield
-    finally:
-        g._cond_ctx = saved
+    return g._building_state(_cond_ctx=branch)
 
 
 class _Cond:

@@ -316,15 +316,23 @@ class Graph:
 
     # ---- contexts -----------------------------------------------------------------------------
     @contextlib.contextmanager
+    def _building_state(self, **fields):
+        """Build with some of `_cond_ctx`, `_loop_ctx`, `_control_stack`, `_name_stack` set, then restore them:
+        how cond branches, loop bodies and their Switches/captures are built apart from the caller's context."""
+        saved = {name: getattr(self, name) for name in fields}
+        for name, value in fields.items():
+            setattr(self, name, value)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                setattr(self, name, value)
+
+    @contextlib.contextmanager
     def control_dependencies(self, control_inputs):
         if control_inputs is None:  # as TF1, this also leaves any cond branch or loop body being built
-            saved, self._control_stack = self._control_stack, []
-            saved_ctx, self._cond_ctx = self._cond_ctx, None
-            saved_loop, self._loop_ctx = self._loop_ctx, None
-            try:
+            with self._building_state(_control_stack=[], _cond_ctx=None, _loop_ctx=None):
                 yield
-            finally:
-                self._control_stack, self._cond_ctx, self._loop_ctx = saved, saved_ctx, saved_loop
             return
         ops = []
         for c in control_inputs:

@@ -9,7 +9,6 @@ the forward kernel kept for each iteration.
 """
 from __future__ import annotations
 
-import contextlib
 
 import numpy as np
 
@@ -28,15 +27,9 @@ _SHAPE_HINT = ("To allow the shape to vary across iterations, use the `shape_inv
                "tf.while_loop to specify a less-specific shape.")
 
 
-@contextlib.contextmanager
 def _building(g, ctx, name_stack: str):
     """Build inside loop context `ctx` only: outer cond branches and control dependencies do not reach in."""
-    saved = g._loop_ctx, g._cond_ctx, g._control_stack, g._name_stack
-    g._loop_ctx, g._cond_ctx, g._control_stack, g._name_stack = ctx, None, [], name_stack
-    try:
-        yield
-    finally:
-        g._loop_ctx, g._cond_ctx, g._control_stack, g._name_stack = saved
+    return g._building_state(_loop_ctx=ctx, _cond_ctx=None, _control_stack=[], _name_stack=name_stack)
 
 
 def _enter(src: Tensor, shape, name: str = "Enter") -> Tensor:
