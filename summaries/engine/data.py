@@ -380,13 +380,8 @@ def _generated(value, dtype, shape: TensorShape) -> np.ndarray:
                                                f"{dtype.name}, but the yielded element was {value!r}.") from None
     if not TensorShape(list(array.shape)).is_compatible_with(shape):
         raise kernel_error(f"`generator` yielded an element of shape {array.shape} where an "
-                                               f"element of shape {_tf1_shape(shape)} was expected.")
+                                               f"element of shape {shape} was expected.")
     return array
-
-
-def _tf1_shape(shape: TensorShape) -> str:
-    """A shape as TF1 prints it in messages: `(?, 2)`, `<unknown>`."""
-    return "<unknown>" if shape.ndims is None else str(tuple(shape.as_list())).replace("None", "?")
 
 
 def _default_padding(dtype) -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 from summaries.engine import dtypes as dt
 from summaries.engine.array_ops import cast, constant, getitem
 from summaries.engine.dtypes import TensorShape, broadcast_shapes
+from summaries.engine.errors import shape_error
 from summaries.engine.graph import (Tensor, convert_to_tensor, is_tensor_like, make_op, name_scope,
                                     no_gradient, register_gradient, simple_op)
 
@@ -370,13 +371,12 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
         out = None
         if da is not None and db is not None:
             if len(da) != 2 or len(db) != 2:
-                raise ValueError(f"Shape must be rank 2 but is rank {len(da) if len(da) != 2 else len(db)} "
-                                 f"for 'MatMul' with input shapes: {a.shape}, {b.shape}.")
+                raise shape_error(scope, "MatMul", f"Shape must be rank 2 but is rank "
+                                                   f"{len(da) if len(da) != 2 else len(db)}", a, b)
             m, k1 = (da[1], da[0]) if ta else (da[0], da[1])
             k2, n = (db[1], db[0]) if tb else (db[0], db[1])
             if k1 is not None and k2 is not None and k1 != k2:
-                raise ValueError(f"Dimensions must be equal, but are {k1} and {k2} for '{scope[:-1]}' (op: "
-                                 f"'MatMul') with input shapes: {a.shape}, {b.shape}.")
+                raise shape_error(scope, "MatMul", f"Dimensions must be equal, but are {k1} and {k2}", a, b)
             out = [m, n]
         # np.dot, not np.matmul: numpy's matmul skips BLAS for transposed views (100x slower).
         if ta and tb:

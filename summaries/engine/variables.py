@@ -12,7 +12,7 @@ import numpy as np
 from summaries.engine import dtypes as dt
 from summaries.engine.array_ops import constant, random_normal, random_uniform, truncated_normal
 from summaries.engine.dtypes import as_dtype, as_shape
-from summaries.engine.errors import FailedPreconditionError
+from summaries.engine.errors import FailedPreconditionError, shape_error
 from summaries.engine.graph import (GraphKeys, Tensor, convert_to_tensor, get_default_graph, make_op, name_scope,
                                     register_gradient, simple_op)
 from summaries.engine.math_ops import _install
@@ -65,8 +65,7 @@ def _assign_op(op_type, ref_tensor, var_op, value, name, fn, validate_shape=True
     with name_scope(name or op_type) as scope:
         v = convert_to_tensor(value, var_op.outputs[0].dtype, name="value")
         if validate_shape and op_type == "Assign" and not v.shape.is_compatible_with(var_op.outputs[0].shape):
-            raise ValueError(f"Dimensions must be equal for '{scope[:-1]}' (op: 'Assign') with input shapes: "
-                             f"{var_op.outputs[0].shape}, {v.shape}.")
+            raise shape_error(scope, "Assign", "Dimensions must be equal", var_op.outputs[0], v)
         out_shape = var_op.outputs[0].shape if validate_shape else v.shape
         op = make_op(op_type, scope, [ref_tensor, v], [(v.dtype, out_shape)], exec_idx=(1,),
                      factory=_assign_kernel_factory(var_op, v.dtype.np, fn),

@@ -209,10 +209,10 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                          attrs={"T": inits[0].dtype, "parallel_iterations": parallel_iterations,
                                 "back_prop": back_prop}, control_inputs=ctx.control)
         op._factory, op._while = _loop_factory(op, ctx), ctx
-        result = nest.pack_as(spec, op.outputs[:len(inits)])
-        if single or (len(result) == 1 and not return_same_structure):
-            return result[0]
-        return type(loop_vars)(*result) if hasattr(loop_vars, "_fields") else type(loop_vars)(result)
+        result = nest.pack_as(loop_vars, op.outputs[:len(inits)])
+        if isinstance(result, (list, tuple)) and len(result) == 1 and not return_same_structure:
+            return result[0]  # TF1 unwraps a one-variable list
+        return result
 
 
 # ---- gradient ----------------------------------------------------------------------------------------
