@@ -9,19 +9,14 @@ from __future__ import annotations
 
 from summaries.engine import dtypes as dt
 from summaries.engine.array_ops import cast, zeros
-from summaries.engine.control_flow import control_dependencies, group
+from summaries.engine.control_flow import group
 from summaries.engine.graph import GraphKeys, Operation, Tensor, convert_to_tensor, get_default_graph, name_scope
 from summaries.engine.math_ops import divide, minimum, multiply, subtract
 from summaries.engine.math_ops import pow as power
-from summaries.engine.variables import Variable, assign_add, assign_sub, global_variables, trainable_variables
+from summaries.engine.variables import (Variable, assign_add, assign_sub, global_variables, slot_variable,
+                                        trainable_variables)
 
 _FLOATS = (dt.float16, dt.float32, dt.float64)
-
-
-def _shadow(primary, initial, name: str) -> Variable:
-    """A non-trainable variable named `<primary op>/<name>`, as TF1's slot creator names it."""
-    with control_dependencies(None), name_scope(None), name_scope(primary.op.name + "/"):
-        return Variable(initial, trainable=False, name=name, dtype=primary.dtype)
 
 
 def _current(value, dtype=None) -> Tensor:
@@ -33,8 +28,8 @@ def _zero_debiased_delta(shadow: Variable, value: Tensor, one_minus_decay: Tenso
     """TF1's zero debiasing: a `biased` average from zero and a `local_step` count give the unbiased one,
     `biased / (1 - decay ** step)`; the returned delta moves `shadow` onto it."""
     shape = shadow.shape.as_list()
-    biased = _shadow(shadow, lambda: zeros(shape, shadow.dtype), "biased")
-    step = _shadow(shadow, lambda: zeros([], shadow.dtype), "local_step")
+    biased = slot_variable(shadow, lambda: zeros(shape, shadow.dtype), "biased")
+    step = slot_variable(shadow, lambda: zeros([], shadow.dtype), "local_step")
     new_biased = assign_sub(biased, multiply(subtract(biased.read_value(), value), one_minus_decay))
     new_step = assign_add(step, 1.0)
     unbiased = divide(new_biased, subtract(1.0, power(subtract(1.0, one_minus_decay), new_step)))
@@ -74,22 +69,19 @@ class ExponentialMovingAverage:
     def apply(self, var_list=None) -> Operation:
         """Create the shadows (once per value) and return an op that moves every one toward its value."""
         var_list = list(trainable_variables() if var_list is None else var_list)
-        debiased = set()
         for var in var_list:
             if var.dtype not in _FLOATS:
                 raise TypeError(f"The variables must be half, float, or double: {var.name}")
             if id(var) in self._averages:
                 raise ValueError(f"Moving average already computed for: {var.name}")
             if isinstance(var, Variable):
-                shadow = _shadow(var, var.initialized_value(), self._name)
+                shadow = slot_variable(var, var.initialized_value(), self._name)
                 get_default_graph().add_to_collection(GraphKeys.MOVING_AVERAGE_VARIABLES, var)
             else:
                 shape = var.shape.as_list()
                 if shape is None or None in shape:
                     raise ValueError(f"Moving average of {var.name} needs a fully defined shape, not {var.shape}")
-                shadow = _shadow(var, lambda: zeros(shape, var.dtype), self._name)
-                if self._zero_debias:
-                    debiased.add(id(shadow))
+                shadow = slot_variable(var, lambda: zeros(shape, var.dtype), self._name)
             self._averages[id(var)] = (var, shadow)
         with name_scope(self._name) as scope:
             decay = convert_to_tensor(self._decay, name="decay")
@@ -99,7 +91,9 @@ class ExponentialMovingAverage:
             updates = []
             for var in var_list:
                 shadow = self._averages[id(var)][1]
-                updates.append(assign_moving_average(shadow, var, decay, zero_debias=id(shadow) in debiased))
+                # a tensor's shadow starts at zero, so it is zero-debiased (a variable's starts at its value)
+                updates.append(assign_moving_average(shadow, var, decay,
+                                                     zero_debias=self._zero_debias and not isinstance(var, Variable)))
             return group(*updates, name=scope)
 
     def average(self, var):

@@ -14,7 +14,8 @@ from summaries.engine.control_flow import group
 from summaries.engine.gradients import gradients
 from summaries.engine.graph import (GraphKeys, Tensor, convert_to_tensor, get_default_graph, make_op, name_scope,
                                     no_gradient)
-from summaries.engine.variables import Variable, assign_add, trainable_variables, uninitialized, zeros_initializer
+from summaries.engine.variables import (Variable, assign_add, slot_variable, trainable_variables, uninitialized,
+                                        zeros_initializer)
 
 
 class Optimizer:
@@ -76,10 +77,9 @@ class Optimizer:
         key = (slot, id(var))
         if key not in self._slots:
             shp = var.shape.as_list()
-            with name_scope(None), name_scope(var.op.name + "/"):
-                init = (lambda: constant(np.full(shp, value, var.dtype.np), var.dtype)) if value else \
-                    (lambda: zeros_initializer(var.dtype)(shp))
-                self._slots[key] = Variable(init, trainable=False, name=op_name, dtype=var.dtype)
+            init = (lambda: constant(np.full(shp, value, var.dtype.np), var.dtype)) if value else \
+                (lambda: zeros_initializer(var.dtype)(shp))
+            self._slots[key] = slot_variable(var, init, op_name)
         return self._slots[key]
 
     def get_slot(self, var, name):
@@ -207,12 +207,6 @@ class AdamOptimizer(Optimizer):
         for v in var_list:
             self._zeros_slot(v, "m", self._name)
             self._zeros_slot(v, "v", self._name + "_1")
-
-    def get_slot(self, var, name):
-        return self._slots.get((name, id(var)))
-
-    def _zeros_slot(self, var, slot, op_name, value=0.0):
-        return super()._zeros_slot(var, slot, op_name, value)
 
     def _prepare(self):
         self._lr_t = _as_hyper(self._lr, "learning_rate")

@@ -61,6 +61,14 @@ def _assign_kernel_factory(var_op, npd, fn):
     return factory
 
 
+def slot_variable(primary, initial, name: str) -> "Variable":
+    """A non-trainable variable named `<primary op>/<name>`, as TF1's slot creator names optimizer slots and
+    moving averages' shadows."""
+    g = get_default_graph()
+    with g.control_dependencies(None), name_scope(None), name_scope(primary.op.name + "/"):
+        return Variable(initial, trainable=False, name=name, dtype=primary.dtype)
+
+
 def _assign_op(op_type, ref_tensor, var_op, value, name, fn, validate_shape=True):
     with name_scope(name or op_type) as scope:
         v = convert_to_tensor(value, var_op.outputs[0].dtype, name="value")
