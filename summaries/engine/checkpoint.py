@@ -185,10 +185,15 @@ def write_bundle(prefix: str, tensors: Mapping[str, np.ndarray]) -> None:
         entries.append((name.encode(), entry.SerializeToString()))
         data += raw
     os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
-    for path, content in ((_data_path(prefix, 0, 1), bytes(data)), (prefix + ".index", _table(entries))):
-        with open(path + ".tmp", "wb") as f:
-            f.write(content)
-        os.replace(path + ".tmp", path)
+    _write_atomic(_data_path(prefix, 0, 1), bytes(data))
+    _write_atomic(prefix + ".index", _table(entries))
+
+
+def _write_atomic(path: str, content: bytes) -> None:
+    """Write to `<path>.tmp`, then rename: a reader (or a crash) never sees half a file."""
+    with open(path + ".tmp", "wb") as f:
+        f.write(content)
+    os.replace(path + ".tmp", path)
 
 
 class BundleReader:
@@ -277,9 +282,7 @@ def update_checkpoint_state(save_dir: str, model_checkpoint_path: str, all_model
              or not (os.path.isabs(save_dir) or os.path.isabs(p)) else p for p in paths]
     state = CheckpointState(model_checkpoint_path=paths[-1], all_model_checkpoint_paths=paths)
     path = os.path.join(save_dir, latest_filename or "checkpoint")
-    with open(path + ".tmp", "w") as f:
-        f.write(text_format.MessageToString(state))
-    os.replace(path + ".tmp", path)
+    _write_atomic(path, text_format.MessageToString(state).encode())
 
 
 def get_checkpoint_state(checkpoint_dir: str, latest_filename: str | None = None) -> CheckpointState | None:
@@ -351,8 +354,7 @@ class Saver:
         if write_meta_graph:
             meta = MetaGraphDef(graph_def=sess.graph.as_graph_def())
             meta.meta_info_def.meta_graph_version = "v1"
-            with open(f"{save_path}.{meta_graph_suffix}", "wb") as f:
-                f.write(meta.SerializeToString())
+            _write_atomic(f"{save_path}.{meta_graph_suffix}", meta.SerializeToString())
         if write_state:
             if save_path in self._last:
                 self._last.remove(save_path)
