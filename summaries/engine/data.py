@@ -25,7 +25,6 @@ from summaries.engine.dtypes import TensorShape, as_shape
 from summaries.engine.errors import FailedPreconditionError, OutOfRangeError, kernel_error
 from summaries.engine.graph import Tensor, convert_to_tensor, get_default_graph, make_op, name_scope
 from summaries.engine.random_ops import get_seed
-from summaries.engine.session import Plan
 
 
 # ---- element structures ----------------------------------------------------------------------------------
@@ -55,10 +54,10 @@ def _placeholders(tensors, stop=()) -> list:
 
 
 class _Run:
-    """One initialization of an iterator in one Session: input values, shuffle generators, function plans."""
+    """One initialization of an iterator in one Session: its input values and shuffle generators."""
 
     def __init__(self, sess, values: dict):
-        self.sess, self.values, self.rngs, self.plans = sess, values, {}, {}
+        self.sess, self.values, self.rngs = sess, values, {}
 
     def value(self, x):
         return self.values[id(x)] if isinstance(x, Tensor) else x
@@ -88,9 +87,7 @@ class _Function:
         self.captured = [op.outputs[0] for op in _placeholders(self.outputs, self.args)]
 
     def caller(self, run: _Run):
-        if id(self) not in run.plans:
-            run.plans[id(self)] = Plan(run.sess, self.outputs, self.args + self.captured)
-        plan, extra = run.plans[id(self)], [run.value(t) for t in self.captured]
+        plan, extra = run.sess.plan(self.outputs, self.args + self.captured), [run.value(t) for t in self.captured]
         return lambda el: list(plan.run(list(el) + extra))
 
 

@@ -295,6 +295,15 @@ class BaseSession:
         raise TypeError(f"The value of a feed cannot be a tf.Tensor object. Acceptable feed keys are tensors "
                         f"and their names; got {type(key).__name__}")
 
+    def plan(self, fetches: list, feeds: list) -> "Plan":
+        """The compiled plan computing `fetches` from `feeds`, compiled once per session: for `run`, and for the
+        sub-plans of loops and tf.data functions, which are asked for again at each initialization."""
+        key = (tuple(map(id, fetches)), tuple(map(id, feeds)))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = Plan(self, fetches, feeds)
+        return plan
+
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Evaluate `fetches` (a tensor, op, name or a nested list/tuple/dict of them) with `feed_dict`."""
         if self._closed:
@@ -306,11 +315,7 @@ class BaseSession:
             feed_vals = list(feed_dict.values())
         else:
             feed_tensors, feed_vals = [], []
-        key = (tuple(map(id, els)), tuple(map(id, feed_tensors)))
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = Plan(self, els, feed_tensors)
-            self._plans[key] = plan
+        plan = self.plan(els, feed_tensors)
         args = [_convert_feed(v, *spec[1:]) for v, spec in zip(feed_vals, plan.feed_specs)]
         vals = plan.run(args)
         store_ids = None

@@ -21,7 +21,6 @@ from summaries.engine.gradients import gradients
 from summaries.engine.graph import (Tensor, convert_to_tensor, is_tensor_like, make_op, name_scope,
                                     register_gradient)
 from summaries.engine.math_ops import less
-from summaries.engine.session import Plan
 
 _SHAPE_HINT = ("To allow the shape to vary across iterations, use the `shape_invariants` argument of "
                "tf.while_loop to specify a less-specific shape.")
@@ -125,7 +124,7 @@ def _loop_factory(op, ctx):
 
     def factory(sess):
         feeds = ctx.vars + ctx.standins
-        cond_plan, body_plan = Plan(sess, [ctx.cond], feeds), Plan(sess, ctx.body, feeds)
+        cond_plan, body_plan = sess.plan([ctx.cond], feeds), sess.plan(ctx.body, feeds)
         keep = ctx.grad is not None  # a gradient exists: keep every iteration's loop variables
 
         def kernel(*args):
@@ -236,7 +235,7 @@ def _grad_factory(ctx, gctx):
     nfl = len(gctx.fl)
 
     def factory(sess):
-        plan = Plan(sess, gctx.dxs, ctx.vars + ctx.standins + gctx.gys + gctx.standins)
+        plan = sess.plan(gctx.dxs, ctx.vars + ctx.standins + gctx.gys + gctx.standins)
 
         def kernel(hist, *args):
             states, caps = hist
