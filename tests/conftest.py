@@ -4,6 +4,13 @@
   each with `expected.json` as read back by real TensorBoard.
 - `serve(logdir, *flags)`: starts `python -m board_server --logdir ... --port 0` as a child
   process, waits for the URL it prints, yields it, and stops the server.
+- `wait_loaded(url)`: waits for a served logdir's first load (fails the test on timeout); `fetch(url)`:
+  status, content type and body of any answer, errors included.
+- `loaded_provider(logdir)`: an in-process LogdirProvider after its first load; `tb_multiplexer(logdir)`:
+  real TensorBoard's EventMultiplexer over the same directory (the independent reading).
+- `fresh_graph`: an empty default graph for engine tests (`pytestmark = pytest.mark.usefixtures(...)`).
+- `load_script(path)`: a reference-maker script under tests/data as a module (its TF imports live in
+  main(), so loading it needs no TensorFlow).
 - `browser` / `page`: headless Chromium through Playwright (Debian's /usr/bin/chromium, no
   download). A page records console errors and dialogs; tests assert both are empty.
   Screenshots go to test-artifacts/.
@@ -11,6 +18,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import re
@@ -18,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -77,6 +86,63 @@ def serve(logdir, *flags: str, timeout: float = 60.0):
 def get_json(url: str):
     with urllib.request.urlopen(url, timeout=30) as r:
         return json.loads(r.read().decode("utf-8"))
+
+
+def wait_loaded(url: str, timeout: float = 60.0) -> str:
+    """Wait for the served logdir's first load (the server answers while it is still loading); returns `url`."""
+    deadline = time.monotonic() + timeout
+    while not get_json(url + "data/status").get("done"):
+        if time.monotonic() > deadline:
+            pytest.fail(f"first load of {url} did not finish within {timeout} s")
+        time.sleep(0.05)
+    return url
+
+
+def fetch(full_url: str, headers: dict | None = None) -> tuple[int, str, bytes]:
+    """(status, content type without parameters, body) of a GET, HTTP errors included."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(full_url, headers=headers or {}), timeout=60) as r:
+            return r.status, r.headers.get_content_type(), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get_content_type(), e.read()
+
+
+@contextlib.contextmanager
+def loaded_provider(logdir):
+    """Our in-process data layer over `logdir` after its first load; stopped on exit."""
+    from board_server.data.logdir import LogdirProvider
+    provider = LogdirProvider([("", str(logdir))], reload_interval=0, workers=1).start()
+    try:
+        assert provider.wait_loaded(60)
+        yield provider
+    finally:
+        provider.stop()
+
+
+def tb_multiplexer(logdir, **size_guidance):
+    """Real TensorBoard's EventMultiplexer over `logdir`, loaded (keyword arguments: tensor_size_guidance)."""
+    from tensorboard.backend.event_processing.plugin_event_multiplexer import EventMultiplexer
+    multiplexer = EventMultiplexer(tensor_size_guidance=size_guidance or None)
+    multiplexer.AddRunsFromDirectory(str(logdir))
+    multiplexer.Reload()
+    return multiplexer
+
+
+@pytest.fixture
+def fresh_graph():
+    """An empty default graph (summaries is imported here so server-only test runs never load the engine)."""
+    import summaries
+    summaries.reset_default_graph()
+    yield
+
+
+def load_script(path):
+    """A script (e.g. a tests/data reference maker) loaded as a module without running its main()."""
+    path = Path(path)
+    spec = importlib.util.spec_from_file_location(f"{path.parent.name}_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

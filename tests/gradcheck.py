@@ -16,6 +16,20 @@ def numeric_grad(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     return grad
 
 
+def numeric_grad_of_variable(sess, var, loss_fn, eps: float = 1e-6) -> np.ndarray:
+    """Central differences of `loss_fn()` (a scalar, e.g. `lambda: sess.run(loss, feed)`) with respect to the
+    variable `var`, loading each perturbed value into `sess`; the variable's value is restored afterwards."""
+    value = sess.run(var)
+
+    def at(v):
+        var.load(v, sess)
+        return loss_fn()
+    try:
+        return numeric_grad(at, value, eps)
+    finally:
+        var.load(value, sess)
+
+
 def check_gradients(build, inputs, wrt=None, atol: float = 1e-6, rtol: float = 1e-5, eps: float = 1e-6,
                     seed: int = 0) -> None:
     """tf.gradients of sum(build(*xs) * r) (a fixed random r per output) equal central differences of the

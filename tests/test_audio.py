@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import io
 import json
-import urllib.error
 import urllib.parse
-import urllib.request
 import wave
 
 import numpy as np
 import pytest
 
-from conftest import FIXTURES, get_json, screenshot, serve
+from conftest import FIXTURES, fetch, get_json, screenshot, serve, tb_multiplexer, wait_loaded
 
 RATE = 8000
 FRAMES = 4000  # half a second
@@ -87,9 +85,7 @@ def logdir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def url(logdir):
     with serve(logdir[0], "--reload_interval", "0") as base:
-        for _ in range(200):
-            if get_json(base + "data/status")["done"]:
-                break
+        wait_loaded(base)
         yield base
 
 
@@ -98,12 +94,9 @@ def tensorboard_audio(logdir):
     """Real TensorBoard's audio plugin over the same logdir: (plugin, request context, data provider)."""
     from tensorboard import context
     from tensorboard.backend.event_processing.data_provider import MultiplexerDataProvider
-    from tensorboard.backend.event_processing.plugin_event_multiplexer import EventMultiplexer
     from tensorboard.plugins import base_plugin
     from tensorboard.plugins.audio.audio_plugin import AudioPlugin
-    multiplexer = EventMultiplexer(tensor_size_guidance={"audio": 0})
-    multiplexer.AddRunsFromDirectory(str(logdir[0]))
-    multiplexer.Reload()
+    multiplexer = tb_multiplexer(logdir[0], audio=0)
     provider = MultiplexerDataProvider(multiplexer, str(logdir[0]))
     return AudioPlugin(base_plugin.TBContext(data_provider=provider, logdir=str(logdir[0]))), \
         context.RequestContext(), provider
@@ -111,14 +104,6 @@ def tensorboard_audio(logdir):
 
 def route(base, path, **params):
     return base + "data/plugin/audio/" + path + "?" + urllib.parse.urlencode(params)
-
-
-def fetch(full_url, headers=None):
-    try:
-        with urllib.request.urlopen(urllib.request.Request(full_url, headers=headers or {}), timeout=30) as r:
-            return r.status, r.headers.get_content_type(), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get_content_type(), e.read()
 
 
 def test_tags_and_steps_match_tensorboard(url, tensorboard_audio):
@@ -195,9 +180,7 @@ def test_bad_requests_are_json_4xx(url):
 def test_active_only_with_audio(url):
     assert get_json(url + "data/plugins_listing")["audio"]["enabled"] is True
     with serve(FIXTURES / "tf1_xor", "--reload_interval", "0") as other:  # scalars and histograms only
-        for _ in range(200):
-            if get_json(other + "data/status")["done"]:
-                break
+        wait_loaded(other)
         assert get_json(other + "data/plugins_listing")["audio"]["enabled"] is False
         assert get_json(other + "data/plugin/audio/tags") == {}
 
@@ -243,7 +226,7 @@ def card_selector(page, run, tag):
     return page.locator(".pane[data-plugin=audio] .card").nth(index)
 
 
-def wait_loaded(page, run, tag, step):
+def wait_clip(page, run, tag, step):
     page.wait_for_function(f"""(args) => {{ const s = ({CARD_AUDIO})(args);
         return s && s.step === 'step {step}' && (s.ready >= 1 || s.error); }}""", arg=[run, tag], timeout=15000)
     state = page.evaluate(CARD_AUDIO, [run, tag])
@@ -260,32 +243,35 @@ def test_audio_tab_plays_clips(page, url):
     assert "inactive" not in page.get_attribute(".tab[data-plugin=audio]", "class")
     page.wait_for_selector(".pane[data-plugin=audio] .group", timeout=15000)
     closed = page.locator(".pane[data-plugin=audio] .group-header[aria-expanded=false]")
-    while closed.count():  # only the first groups start open; each click redraws the groups
+    for _ in range(50):  # only the first groups start open; each click redraws the groups
+        if not closed.count():
+            break
         closed.first.click()
+    assert not closed.count(), "groups still closed after 50 clicks"
     card = card_selector(page, "ours", "tone/sine")
     card.scroll_into_view_if_needed()
-    last = wait_loaded(page, "ours", "tone/sine", 1)  # follows the latest step
+    last = wait_clip(page, "ours", "tone/sine", 1)  # follows the latest step
     assert last["duration"] == pytest.approx(FRAMES / RATE, rel=0.01)
     assert card.locator(".wall-label").text_content()
     card.locator(".step-slider").fill("0")
-    first = wait_loaded(page, "ours", "tone/sine", 0)
+    first = wait_clip(page, "ours", "tone/sine", 0)
     assert first["src"] != last["src"] and "index=0" in first["src"]
     assert first["duration"] == pytest.approx(FRAMES / RATE, rel=0.01)
 
     clips = card_selector(page, "protos", "batch/clips")
     clips.scroll_into_view_if_needed()
-    before = wait_loaded(page, "protos", "batch/clips", 7)
+    before = wait_clip(page, "protos", "batch/clips", 7)
     assert clips.locator(".sample-label").text_content() == "sample 1 of 2"
     clips.locator(".sample-slider").fill("1")
     page.wait_for_function(f"(args) => {{ const s = ({CARD_AUDIO})(args); return s && s.src.includes('sample=1'); }}",
                            arg=["protos", "batch/clips"], timeout=10000)
-    after = wait_loaded(page, "protos", "batch/clips", 7)
+    after = wait_clip(page, "protos", "batch/clips", 7)
     assert after["src"] != before["src"] and after["duration"] == pytest.approx(FRAMES / RATE, rel=0.01)
     assert card_selector(page, "ours", "tone/sine").locator(".sample-slider").count() == 0
 
     hostile = card_selector(page, HOSTILE_RUN, HOSTILE_TAG)
     hostile.scroll_into_view_if_needed()
-    wait_loaded(page, HOSTILE_RUN, HOSTILE_TAG, 5)
+    wait_clip(page, HOSTILE_RUN, HOSTILE_TAG, 5)
     assert hostile.locator(".card-title").text_content() == HOSTILE_TAG
     assert hostile.locator(".run-name").text_content() == HOSTILE_RUN
     assert page.evaluate("() => document.querySelectorAll('img[src=x], .pane b[onmouseover]').length") == 0

@@ -6,9 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tensorboard.backend.event_processing import plugin_event_multiplexer
-
-from conftest import get_json, serve
+from conftest import get_json, serve, tb_multiplexer, wait_loaded
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("scalars", "histograms", "images", "audio", "text", "graphs", "pr_curves", "hparams")
@@ -23,15 +21,11 @@ def demo_logdir(tmp_path_factory):
 
 
 def test_demo_has_every_kind_tensorboard_reads_and_board_lists_it(demo_logdir):
-    multiplexer = plugin_event_multiplexer.EventMultiplexer()
-    multiplexer.AddRunsFromDirectory(str(demo_logdir))
-    multiplexer.Reload()
+    multiplexer = tb_multiplexer(demo_logdir)
     for kind in KINDS:
         assert any(multiplexer.PluginRunToTagToContent(kind).values()), f"TensorBoard finds no {kind} in the demo"
     with serve(demo_logdir, "--reload_interval", "0") as url:
-        for _ in range(200):
-            if get_json(url + "data/status")["done"]:
-                break
+        wait_loaded(url)
         listing = get_json(url + "data/plugins_listing")
         assert all(listing[name]["enabled"] for name in ("scalars", "histograms", "distributions", "images",
                                                          "audio", "text", "graphs", "pr_curves", "hparams"))

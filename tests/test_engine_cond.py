@@ -6,7 +6,6 @@ make_reference.py there, whose graph builders this test reuses with `summaries`)
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -17,19 +16,15 @@ import pytest
 import summaries as tf
 from summaries.engine.session import DEAD
 
+from conftest import load_script
 from gradcheck import numeric_grad
 
 DATA = Path(__file__).parent / "data" / "engine_cond"
 REF = np.load(DATA / "reference.npz")
-_spec = importlib.util.spec_from_file_location("engine_cond_reference", DATA / "make_reference.py")
-REFERENCE = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(REFERENCE)
+REFERENCE = load_script(DATA / "make_reference.py")
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
+pytestmark = pytest.mark.usefixtures("fresh_graph")
 
 
 def plan_sources(sess) -> list[str]:

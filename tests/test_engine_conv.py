@@ -4,7 +4,6 @@ against central finite differences in float64."""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -12,67 +11,14 @@ import pytest
 
 import summaries as tf
 
+from convref import ref_conv2d, ref_pool, run
 from gradcheck import check_gradients
 
 RNG = np.random.default_rng(4321)
 TF_CASES = Path(__file__).parent / "data" / "engine_conv" / "tf_cases.npz"
 
 
-# ---- plain-loop references -------------------------------------------------------------------------
-def ref_geometry(size, k, s, padding):
-    """(output length, padding before) by TF's documented rule."""
-    if padding == "VALID":
-        return (size - k) // s + 1, 0
-    out = math.ceil(size / s)
-    return out, max((out - 1) * s + k - size, 0) // 2
-
-
-def ref_conv2d(x, w, sh, sw, padding):
-    n, h, wd, c = x.shape
-    kh, kw, _, co = w.shape
-    oh, pt = ref_geometry(h, kh, sh, padding)
-    ow, pl = ref_geometry(wd, kw, sw, padding)
-    y = np.zeros((n, oh, ow, co))
-    for b in range(n):
-        for oy in range(oh):
-            for ox in range(ow):
-                for o in range(co):
-                    acc = 0.0
-                    for i in range(kh):
-                        for j in range(kw):
-                            iy, ix = oy * sh + i - pt, ox * sw + j - pl
-                            if 0 <= iy < h and 0 <= ix < wd:
-                                for ci in range(c):
-                                    acc += x[b, iy, ix, ci] * w[i, j, ci, o]
-                    y[b, oy, ox, o] = acc
-    return y
-
-
-def ref_pool(x, kh, kw, sh, sw, padding, reduce):
-    n, h, wd, c = x.shape
-    oh, pt = ref_geometry(h, kh, sh, padding)
-    ow, pl = ref_geometry(wd, kw, sw, padding)
-    y = np.zeros((n, oh, ow, c))
-    for b in range(n):
-        for oy in range(oh):
-            for ox in range(ow):
-                for ch in range(c):
-                    cells = [x[b, oy * sh + i - pt, ox * sw + j - pl, ch] for i in range(kh) for j in range(kw)
-                             if 0 <= oy * sh + i - pt < h and 0 <= ox * sw + j - pl < wd]
-                    y[b, oy, ox, ch] = reduce(cells)
-    return y
-
-
-def run(build, *values):
-    """Feed `values` (the first with an unknown batch size); return build(*placeholders) and its value."""
-    tf.reset_default_graph()
-    phs = [tf.placeholder(tf.as_dtype(v.dtype), [None] + list(v.shape[1:]) if i == 0 else v.shape)
-           for i, v in enumerate(values)]
-    y = build(*phs)
-    with tf.Session() as sess:
-        return y, sess.run(y, dict(zip(phs, values)))
-
-
+# ---- against the plain-loop references of convref.py -----------------------------------------------
 # (input NHWC, kernel (kh, kw), strides (sh, sw), padding): odd and even sizes, strides 1 to 3
 GEOMETRIES = [((2, 5, 5, 3), (3, 3), (1, 1), "SAME"), ((1, 6, 6, 2), (3, 3), (2, 2), "SAME"),
               ((1, 7, 6, 2), (2, 3), (2, 1), "SAME"), ((2, 4, 7, 1), (2, 2), (1, 1), "SAME"),

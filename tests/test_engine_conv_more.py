@@ -4,7 +4,6 @@ finite differences, static shapes, TF1's op types and variable names, and TF1-li
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ import pytest
 
 import summaries as tf
 
+from convref import ref_conv2d, ref_geometry, run, taps
 from gradcheck import check_gradients, numeric_grad
 
 RNG = np.random.default_rng(2024)
@@ -19,37 +19,6 @@ TF_CASES = Path(__file__).parent / "data" / "engine_conv_more" / "tf_cases.npz"
 
 
 # ---- plain-loop references -------------------------------------------------------------------------
-def ref_geometry(size, k, s, padding, d=1):
-    """(output length, padding before) for a k-tap window dilated by d (span (k-1)*d+1), TF's rule."""
-    span = (k - 1) * d + 1
-    if padding == "VALID":
-        return (size - span) // s + 1, 0
-    out = math.ceil(size / s)
-    return out, max((out - 1) * s + span - size, 0) // 2
-
-
-def taps(h, wd, kh, kw, sh, sw, dh, dw, padding):
-    """Yield (oy, ox, i, j, iy, ix) for every filter tap landing on a real input cell."""
-    oh, pt = ref_geometry(h, kh, sh, padding, dh)
-    ow, pl = ref_geometry(wd, kw, sw, padding, dw)
-    for oy in range(oh):
-        for ox in range(ow):
-            for i in range(kh):
-                for j in range(kw):
-                    iy, ix = oy * sh + i * dh - pt, ox * sw + j * dw - pl
-                    if 0 <= iy < h and 0 <= ix < wd:
-                        yield oy, ox, i, j, iy, ix
-
-
-def ref_conv2d(x, w, sh=1, sw=1, padding="SAME", dh=1, dw=1):
-    n, h, wd, _ = x.shape
-    kh, kw, _, co = w.shape
-    y = np.zeros((n, ref_geometry(h, kh, sh, padding, dh)[0], ref_geometry(wd, kw, sw, padding, dw)[0], co))
-    for oy, ox, i, j, iy, ix in taps(h, wd, kh, kw, sh, sw, dh, dw, padding):
-        y[:, oy, ox] += x[:, iy, ix] @ w[i, j]
-    return y
-
-
 def ref_conv2d_transpose(v, w, out_shape, sh, sw, padding):
     """Each value cell pushed back through the filter onto the input cells conv2d read it from."""
     kh, kw, _, _ = w.shape
@@ -72,17 +41,6 @@ def ref_depthwise(x, w, sh=1, sw=1, padding="SAME", dh=1, dw=1):
 
 def ref_conv1d(x, w, s, padding, d=1):
     return ref_conv2d(x[:, None], w[None], 1, s, padding, 1, d)[:, 0]
-
-
-def run(build, *values, unknown_batch=True):
-    """Feed `values` (the first with an unknown batch size); return build(*placeholders) and its value."""
-    tf.reset_default_graph()
-    phs = [tf.placeholder(tf.as_dtype(v.dtype), [None] + list(v.shape[1:]) if i == 0 and unknown_batch else v.shape)
-           for i, v in enumerate(values)]
-    y = build(*phs)
-    with tf.Session() as sess:
-        sess.run(tf.global_variables_initializer())
-        return y, sess.run(y, dict(zip(phs, values)))
 
 
 # ---- dilated conv2d and atrous_conv2d ---------------------------------------------------------------

@@ -16,10 +16,7 @@ import summaries as tf
 RNG = np.random.default_rng(11)
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
+pytestmark = pytest.mark.usefixtures("fresh_graph")
 
 
 def drain(sess, fetches, feed_dict=None, limit=10_000) -> list:

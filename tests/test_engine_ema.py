@@ -2,7 +2,6 @@
 written by make_reference.py there with tf.compat.v1) and against the formula in numpy."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -11,11 +10,11 @@ import pytest
 
 import summaries as tf
 
+from conftest import load_script
+
 DATA = Path(__file__).parent / "data" / "engine_ema"
 REFERENCE = json.loads((DATA / "reference.json").read_text())
-_spec = importlib.util.spec_from_file_location("engine_ema_reference", DATA / "make_reference.py")
-SCRIPT = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(SCRIPT)  # its build(tf) makes the graph TF made, here with `summaries`
+SCRIPT = load_script(DATA / "make_reference.py")  # its build(tf) makes the graph TF made, here with `summaries`
 
 
 def test_averages_and_names_equal_tensorflow():

@@ -10,15 +10,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from summaries.proto import GraphDef
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 FIXTURES = Path(__file__).parent / "data" / "fixtures"
 
 
-def run_lab(name: str, cwd: Path, timeout: float = 60, **env) -> str:
+def run_lab(name: str, cwd: Path, *args: str, timeout: float = 60, **env) -> str:
+    """Run examples/<name> with `args` in `cwd` (extra environment `env`); assert it succeeds; its stdout."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **{k: str(v) for k, v in env.items()}}
-    p = subprocess.run([sys.executable, str(EXAMPLES / name)], cwd=cwd, env=full_env, capture_output=True,
+    p = subprocess.run([sys.executable, str(EXAMPLES / name), *args], cwd=cwd, env=full_env, capture_output=True,
                        text=True, timeout=timeout)
     assert p.returncode == 0, p.stderr[-3000:]
     return p.stdout
@@ -54,7 +58,6 @@ def test_mnist_softmax_lab_reaches_90_percent(tmp_path):
 
 
 def test_xor_tensorboard_lab_writes_two_runs(tmp_path):
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     run_lab("lab_xor_tensorboard.py", tmp_path, LAB_STEPS=101)
     for run in ("xor_logs", "xor_logs_r0_01"):
         ea = EventAccumulator(str(tmp_path / "logs" / run), size_guidance={"scalars": 0})
@@ -65,8 +68,6 @@ def test_xor_tensorboard_lab_writes_two_runs(tmp_path):
 
 
 def test_mnist_tensorboard_lab_matches_tf1_fixture(tmp_path):
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-    from summaries.proto import GraphDef
     out = run_lab("lab_mnist_tensorboard.py", tmp_path, LAB_EPOCHS=1)
     assert last_accuracy(out) >= 0.90
     exp = json.loads((FIXTURES / "tf1_mnist" / "expected.json").read_text())["runs"]["mnist"]
@@ -88,13 +89,9 @@ def test_mnist_tensorboard_lab_matches_tf1_fixture(tmp_path):
 
 
 def test_mnist_cnn_lab_trains_and_logs_its_conv_graph(tmp_path):
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-    from summaries.proto import GraphDef
     args = ["--steps", "40", "--batch_size", "32", "--summary_every", "5", "--eval_size", "500", "--logdir", "cnn"]
-    p = subprocess.run([sys.executable, str(EXAMPLES / "lab_mnist_cnn.py"), *args], cwd=tmp_path, timeout=60,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr[-3000:]
-    assert last_accuracy(p.stdout) > 0.2  # chance is 0.1
+    out = run_lab("lab_mnist_cnn.py", tmp_path, *args)
+    assert last_accuracy(out) > 0.2  # chance is 0.1
     ea = EventAccumulator(str(tmp_path / "cnn"), size_guidance={"scalars": 0, "histograms": 0, "images": 0})
     ea.Reload()
     assert sorted(ea.Tags()["scalars"]) == ["accuracy", "loss"]
@@ -108,13 +105,9 @@ def test_mnist_cnn_lab_trains_and_logs_its_conv_graph(tmp_path):
 
 
 def test_mnist_cnn_layers_lab_trains_and_logs_tf1_layer_names(tmp_path):
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-    from summaries.proto import GraphDef
     args = ["--steps", "40", "--batch_size", "32", "--summary_every", "5", "--eval_size", "500", "--logdir", "cnn"]
-    p = subprocess.run([sys.executable, str(EXAMPLES / "lab_mnist_cnn_layers.py"), *args], cwd=tmp_path,
-                       timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr[-3000:]
-    assert last_accuracy(p.stdout) > 0.2  # chance is 0.1
+    out = run_lab("lab_mnist_cnn_layers.py", tmp_path, *args)
+    assert last_accuracy(out) > 0.2  # chance is 0.1
     ea = EventAccumulator(str(tmp_path / "cnn"), size_guidance={"scalars": 0})
     ea.Reload()
     assert sorted(ea.Tags()["scalars"]) == ["accuracy", "loss"]
@@ -127,14 +120,10 @@ def test_mnist_cnn_layers_lab_trains_and_logs_tf1_layer_names(tmp_path):
 
 
 def test_mnist_batchnorm_lab_trains_moves_the_moving_stats_and_logs_bn_variables(tmp_path):
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-    from summaries.proto import GraphDef
     args = ["--steps", "40", "--batch_size", "32", "--summary_every", "5", "--eval_size", "500", "--logdir", "bn"]
-    p = subprocess.run([sys.executable, str(EXAMPLES / "lab_mnist_nn_batchnorm.py"), *args], cwd=tmp_path,
-                       timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr[-3000:]
-    moved = [float(v) for v in re.findall(r"Moving stats moved: mean ([0-9.]+) variance ([0-9.]+)", p.stdout)[-1]]
-    assert min(moved) > 0.01, p.stdout  # the UPDATE_OPS control dependency ran the updates
+    out = run_lab("lab_mnist_nn_batchnorm.py", tmp_path, *args)
+    moved = [float(v) for v in re.findall(r"Moving stats moved: mean ([0-9.]+) variance ([0-9.]+)", out)[-1]]
+    assert min(moved) > 0.01, out  # the UPDATE_OPS control dependency ran the updates
     ea = EventAccumulator(str(tmp_path / "bn"), size_guidance={"scalars": 0})
     ea.Reload()
     loss = [e.value for e in ea.Scalars("loss")]
@@ -147,13 +136,8 @@ def test_mnist_batchnorm_lab_trains_moves_the_moving_stats_and_logs_bn_variables
 
 
 def test_rnn_hello_lab_learns_ihello_and_logs_loss_and_graph(tmp_path):
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-    from summaries.proto import GraphDef
-    p = subprocess.run([sys.executable, str(EXAMPLES / "lab_rnn_hello.py"), "--steps", "50", "--logdir", "rnn"],
-                       cwd=tmp_path, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
-                       text=True)
-    assert p.returncode == 0, p.stderr[-3000:]
-    assert re.findall(r"Prediction str:\s+(\w+)", p.stdout)[-1] == "ihello"
+    out = run_lab("lab_rnn_hello.py", tmp_path, "--steps", "50", "--logdir", "rnn")
+    assert re.findall(r"Prediction str:\s+(\w+)", out)[-1] == "ihello"
     ea = EventAccumulator(str(tmp_path / "rnn"), size_guidance={"scalars": 0})
     ea.Reload()
     loss = [e.value for e in ea.Scalars("loss")]

@@ -3,7 +3,6 @@
 forward values against the hand-built ops, gradients against finite differences, dropout, reuse."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -12,20 +11,16 @@ import pytest
 
 import summaries as tf
 
-from gradcheck import numeric_grad
+from conftest import load_script
+from gradcheck import numeric_grad, numeric_grad_of_variable
 
 DATA = Path(__file__).parent / "data" / "engine_layers"
 TF_NAMES = json.loads((DATA / "tf_names.json").read_text())
-_spec = importlib.util.spec_from_file_location("make_tf_names", DATA / "make_tf_names.py")
-programs = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(programs)  # defines the programs only; TensorFlow is imported by its main() alone
+programs = load_script(DATA / "make_tf_names.py")  # defines the programs only; TF is imported by its main() alone
 RNG = np.random.default_rng(2024)
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
+pytestmark = pytest.mark.usefixtures("fresh_graph")
 
 
 def check_against_tf(case) -> None:
@@ -149,9 +144,7 @@ def test_dense_gradients_match_finite_differences():
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         for var, got in zip([kernel, bias], sess.run(grads)):
-            value = sess.run(var)
-            num = numeric_grad(lambda v: (var.load(v, sess), sess.run(loss))[1], value)
-            var.load(value, sess)
+            num = numeric_grad_of_variable(sess, var, lambda: sess.run(loss))
             np.testing.assert_allclose(got, num, rtol=1e-6, atol=1e-8)
 
 

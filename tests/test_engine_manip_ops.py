@@ -12,9 +12,7 @@ from gradcheck import check_gradients as check_grad
 RNG = np.random.default_rng(7)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_graph():
-    tf.reset_default_graph()
+pytestmark = pytest.mark.usefixtures("fresh_graph")
 
 
 def run(fetches, feed=None):

@@ -11,14 +11,12 @@ import pytest
 import summaries as tf
 
 from gradcheck import check_gradients as _fd_check
+from gradcheck import numeric_grad
 
 RNG = np.random.default_rng(7)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_graph():
-    tf.reset_default_graph()
-    yield
+pytestmark = pytest.mark.usefixtures("fresh_graph")
 
 
 def _run(fetches, feed=None):
@@ -290,13 +288,7 @@ def test_loss_gradients_match_numpy_differences():
         return _np_reduce(np.where(e <= 0.5, 0.5 * e ** 2, 0.5 * (e - 0.25)), w, "weighted_sum_by_nonzero_weights")
     grads = _run(tf.gradients([log_l], [p]) + tf.gradients([hub], [p]), {p: PREDS})
     for g, fn in zip(grads, [np_log, np_hub]):
-        num = np.zeros_like(PREDS)
-        for idx in np.ndindex(PREDS.shape):
-            xp, xm = PREDS.copy(), PREDS.copy()
-            xp[idx] += 1e-6
-            xm[idx] -= 1e-6
-            num[idx] = (fn(xp) - fn(xm)) / 2e-6
-        np.testing.assert_allclose(g, num, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(g, numeric_grad(fn, PREDS, 1e-6), rtol=1e-4, atol=1e-5)
 
 
 # ---- metrics --------------------------------------------------------------------------------------------

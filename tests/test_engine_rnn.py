@@ -11,7 +11,9 @@ import pytest
 
 import summaries as tf
 
-from gradcheck import numeric_grad
+from conftest import load_script
+from gradcheck import numeric_grad, numeric_grad_of_variable
+from rnnref import flat_state, load_random, np_gru, np_lstm
 
 DATA = Path(__file__).parent / "data" / "engine_rnn"
 RNG = np.random.default_rng(7)
@@ -19,31 +21,9 @@ B, T, D, H = 2, 3, 4, 3
 
 
 # ---- plain numpy cells (TF1's documented gate math) ----------------------------------------------------
-def sig(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
 def np_basic_rnn(w, x, h):
     k, b = w["basic_rnn_cell/kernel"], w["basic_rnn_cell/bias"]
     h = np.tanh(np.concatenate([x, h], 1) @ k + b)
-    return h, h
-
-
-def np_lstm(w, x, state, prefix="basic_lstm_cell", forget_bias=1.0, clip=None):
-    c, h = state
-    z = np.concatenate([x, h], 1) @ w[prefix + "/kernel"] + w[prefix + "/bias"]
-    i, j, f, o = np.split(z, 4, axis=1)
-    c = c * sig(f + forget_bias) + sig(i) * np.tanh(j)
-    if clip is not None:
-        c = np.clip(c, -clip, clip)
-    h = np.tanh(c) * sig(o)
-    return h, (c, h)
-
-
-def np_gru(w, x, h, prefix="gru_cell"):
-    r, u = np.split(sig(np.concatenate([x, h], 1) @ w[prefix + "/gates/kernel"] + w[prefix + "/gates/bias"]), 2, 1)
-    c = np.tanh(np.concatenate([x, r * h], 1) @ w[prefix + "/candidate/kernel"] + w[prefix + "/candidate/bias"])
-    h = u * h + (1 - u) * c
     return h, h
 
 
@@ -63,27 +43,13 @@ def np_run(step, xs, state, seq_len=None):
     return np.stack(outs, 1), state
 
 
-def _flat(state):
-    return [t for s in state for t in _flat(s)] if isinstance(state, tuple) else [state]
-
-
-def load_random(sess, scale=0.5, prefix="rnn/") -> dict:
-    """Give every variable seeded normal values; returns them keyed by name without `prefix`."""
-    w = {}
-    for v in tf.global_variables():
-        value = RNG.normal(scale=scale, size=v.shape.as_list()).astype(v.dtype.as_numpy_dtype)
-        v.load(value, sess)
-        w[v.op.name[len(prefix):] if v.op.name.startswith(prefix) else v.op.name] = value
-    return w
-
-
 CELLS = {
     "basic_rnn": (lambda: tf.nn.rnn_cell.BasicRNNCell(H), np_basic_rnn),
     "basic_lstm": (lambda: tf.contrib.rnn.BasicLSTMCell(H, forget_bias=0.3),
-                   lambda w, x, s: np_lstm(w, x, s, forget_bias=0.3)),
+                   lambda w, x, s: np_lstm(w, "basic_lstm_cell/", x, s, forget_bias=0.3)),
     "lstm": (lambda: tf.nn.rnn_cell.LSTMCell(H, cell_clip=0.4),
-             lambda w, x, s: np_lstm(w, x, s, "lstm_cell", clip=0.4)),
-    "gru": (lambda: tf.contrib.rnn.GRUCell(H), np_gru),
+             lambda w, x, s: np_lstm(w, "lstm_cell/", x, s, clip=0.4)),
+    "gru": (lambda: tf.contrib.rnn.GRUCell(H), lambda w, x, h: np_gru(w, "gru_cell/", x, h)),
 }
 
 
@@ -108,7 +74,7 @@ def test_one_step_matches_numpy(kind):
     feed[x] = RNG.normal(size=(B, D))
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        w = load_random(sess, prefix="")
+        w = load_random(sess, RNG)
         got_out, got_state = sess.run([out, new_state], feed)
     want_out, want_state = ref(w, feed[x], tuple(feed[p] for p in state) if isinstance(state, tuple)
                                else feed[state])
@@ -133,14 +99,14 @@ def test_lstm_concat_state_and_multi_cell_step():
     xv, sv = RNG.normal(size=(B, D)), RNG.normal(size=(B, 2 * H))
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        w = load_random(sess, prefix="")
+        w = load_random(sess, RNG)
         got = sess.run([out_flat, st_flat, out_multi, st_multi], {x: xv, s0: sv})
-    h, (c, h2) = np_lstm(w, xv, (sv[:, :H], sv[:, H:]))
+    h, (c, h2) = np_lstm(w, "basic_lstm_cell/", xv, (sv[:, :H], sv[:, H:]))
     np.testing.assert_allclose(got[0], h, rtol=1e-12)
     np.testing.assert_allclose(got[1], np.concatenate([c, h2], 1), rtol=1e-12)
     m = {k.split("/", 2)[2]: v for k, v in w.items() if k.startswith("multi")}
-    h0, s0_ = np_lstm(m, xv, (np.zeros((B, H)), np.zeros((B, H))))
-    h1, s1_ = np_gru(m, h0, np.zeros((B, H)))
+    h0, s0_ = np_lstm(m, "basic_lstm_cell/", xv, (np.zeros((B, H)), np.zeros((B, H))))
+    h1, s1_ = np_gru(m, "gru_cell/", h0, np.zeros((B, H)))
     np.testing.assert_allclose(got[2], h1, rtol=1e-12)
     np.testing.assert_allclose(got[3][0], s0_, rtol=1e-12)
     np.testing.assert_allclose(got[3][1], s1_, rtol=1e-12)
@@ -166,7 +132,7 @@ def test_dynamic_rnn_equals_stepping_the_cell_by_hand(kind, time_major):
     xv = RNG.normal(size=shape)
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        w = load_random(sess)
+        w = load_random(sess, RNG, prefix="rnn/")
         got, got_state, hand, hand_state = sess.run([outputs, state, tf.stack(by_hand, 1), s], {x: xv})
     bt = np.swapaxes(xv, 0, 1) if time_major else xv
     zero = (np.zeros((B, H)),) * 2 if kind == "basic_lstm" else np.zeros((B, H))
@@ -192,7 +158,7 @@ def test_sequence_length_zeroes_outputs_and_freezes_state(api):
     xv = RNG.normal(size=(B, T, D))
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        w = load_random(sess)
+        w = load_random(sess, RNG, prefix="rnn/")
         got, (c, h) = sess.run([outputs, state], {x: xv, lengths: [1, 3]})
         full, full_state = sess.run([outputs, state], {x: xv, lengths: [3, 3]})
     assert np.all(got[0, 1:] == 0) and np.all(got[0, 0] != 0)
@@ -200,7 +166,7 @@ def test_sequence_length_zeroes_outputs_and_freezes_state(api):
     np.testing.assert_allclose(got[1], full[1], rtol=1e-12)   # a full-length example is untouched
     np.testing.assert_allclose(h[1], full_state.h[1], rtol=1e-12)
     zero = (np.zeros((B, H)),) * 2
-    want, (wc, wh) = np_run(lambda a, s: np_lstm(w, a, s), xv, zero, [1, 3])
+    want, (wc, wh) = np_run(lambda a, s: np_lstm(w, "basic_lstm_cell/", a, s), xv, zero, [1, 3])
     np.testing.assert_allclose(got, want, rtol=1e-12)
     np.testing.assert_allclose(c, wc, rtol=1e-12)
 
@@ -214,21 +180,17 @@ def test_gradients_match_finite_differences(make):
     x = tf.placeholder(tf.float64, [2, 3, 2])
     outputs, state = tf.nn.dynamic_rnn(make(), x, sequence_length=[3, 2], dtype=tf.float64)
     r = tf.constant(RNG.normal(size=(2, 3, 2)))
-    loss = tf.reduce_sum(outputs * r) + tf.add_n([tf.reduce_sum(tf.square(s)) for s in _flat(state)])
+    loss = tf.reduce_sum(outputs * r) + tf.add_n([tf.reduce_sum(tf.square(s)) for s in flat_state(state)])
     kernels = [v for v in tf.trainable_variables() if v.op.name.endswith("kernel")]
     grads = tf.gradients(loss, [x] + kernels)
     xv, eps = RNG.normal(size=(2, 3, 2)), 1e-6
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        load_random(sess, scale=0.8)
+        load_random(sess, RNG, scale=0.8, prefix="rnn/")
         analytic = sess.run(grads, {x: xv})
-        targets = [(x, xv)] + [(k, sess.run(k)) for k in kernels]
-        for (t, value), g in zip(targets, analytic):
-            if t is x:
-                num = numeric_grad(lambda v: sess.run(loss, {x: v}), value, eps)
-            else:
-                num = numeric_grad(lambda v: (t.load(v, sess), sess.run(loss, {x: xv}))[1], value, eps)
-                t.load(value, sess)
+        nums = [numeric_grad(lambda v: sess.run(loss, {x: v}), xv, eps)] + [
+            numeric_grad_of_variable(sess, k, lambda: sess.run(loss, {x: xv}), eps) for k in kernels]
+        for g, num in zip(analytic, nums):
             np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-7)
     assert np.all(analytic[0][1, 2] == 0)   # past the second example's length nothing flows back
 
@@ -236,37 +198,22 @@ def test_gradients_match_finite_differences(make):
 # ---- real TensorFlow reference ----------------------------------------------------------------------
 REF_META = json.loads((DATA / "tf_reference.json").read_text())
 REF = np.load(DATA / "tf_reference.npz")
-REF_CELLS = {
-    "basic_rnn": lambda: tf.nn.rnn_cell.BasicRNNCell(H),
-    "basic_lstm": lambda: tf.contrib.rnn.BasicLSTMCell(H),
-    "basic_lstm_seqlen": lambda: tf.contrib.rnn.BasicLSTMCell(H, forget_bias=0.5),
-    "basic_lstm_concat_state": lambda: tf.contrib.rnn.BasicLSTMCell(H, state_is_tuple=False),
-    "lstm": lambda: tf.nn.rnn_cell.LSTMCell(H, forget_bias=0.7),
-    "gru": lambda: tf.nn.rnn_cell.GRUCell(H),
-    "multi": lambda: tf.nn.rnn_cell.MultiRNNCell([tf.nn.rnn_cell.BasicLSTMCell(H), tf.nn.rnn_cell.GRUCell(H)]),
-    "static_lstm": lambda: tf.contrib.rnn.BasicLSTMCell(H),
-}
-
-
+SCRIPT = load_script(DATA / "make_tf_reference.py")  # its CASES and build(tf, ...), run here with `summaries`
 @pytest.mark.parametrize("case", sorted(REF_META["cases"]))
 def test_names_shapes_and_values_match_real_tf(case):
     meta = REF_META["cases"][case]
-    assert sorted(REF_CELLS) == sorted(REF_META["cases"])
+    assert sorted(SCRIPT.CASES) == sorted(REF_META["cases"])
+    assert REF_META["sizes"] == [B, T, D, H] == [SCRIPT.BATCH, SCRIPT.TIME, SCRIPT.DEPTH, SCRIPT.UNITS]
     tf.reset_default_graph()
     x = tf.placeholder(tf.float32, [B, T, D])
-    cell = REF_CELLS[case]()
-    if meta["kind"] == "dynamic":
-        outputs, state = tf.nn.dynamic_rnn(cell, x, sequence_length=meta["sequence_length"], dtype=tf.float32)
-    else:
-        outs, state = tf.contrib.rnn.static_rnn(cell, tf.unstack(x, axis=1),
-                                                sequence_length=meta["sequence_length"], dtype=tf.float32)
-        outputs = tf.stack(outs, 1)
+    make_cell = SCRIPT.CASES[case][0]
+    outputs, state = SCRIPT.build(tf, make_cell(tf.nn.rnn_cell), x, meta["sequence_length"], meta["kind"])
     assert [[v.op.name, v.shape.as_list()] for v in tf.global_variables()] == meta["variables"]
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         for v in tf.global_variables():
             v.load(REF[f"{case}/var/{v.op.name}"], sess)
-        got, got_state = sess.run([outputs, _flat(state)], {x: REF[f"{case}/x"]})
+        got, got_state = sess.run([outputs, flat_state(state)], {x: REF[f"{case}/x"]})
     np.testing.assert_allclose(got, REF[f"{case}/outputs"], rtol=1e-5, atol=1e-6)
     assert len(got_state) == meta["state_tensors"]
     for i, s in enumerate(got_state):
@@ -330,7 +277,7 @@ def test_dropout_wrapper_keeps_names_and_drops_outputs():
     for t in range(T):
         h = xv[:, t]
         for i in range(2):
-            h, state[i] = np_lstm({"c/kernel": w[f"c{i}/kernel"], "c/bias": w[f"c{i}/bias"]}, h, state[i], prefix="c")
+            h, state[i] = np_lstm({"c/kernel": w[f"c{i}/kernel"], "c/bias": w[f"c{i}/bias"]}, "c/", h, state[i])
         want.append(h)
     np.testing.assert_allclose(full, np.stack(want, 1), rtol=1e-10)
     zero = dropped[:, :, :] == 0
@@ -384,7 +331,7 @@ def test_fully_connected_defaults_to_relu_with_tf1_names():
     xv, x3v = RNG.normal(size=(7, D)), RNG.normal(size=(B, T, D))
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        w = load_random(sess, prefix="")
+        w = load_random(sess, RNG)
         got_y, got_z, got_y3 = sess.run([y, z, y3], {x: xv, x3: x3v})
     pre = xv @ w["fully_connected/weights"] + w["fully_connected/biases"]
     assert (pre < 0).any() and (pre > 0).any()

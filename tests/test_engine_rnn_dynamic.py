@@ -8,7 +8,8 @@ import pytest
 
 import summaries as tf
 
-from gradcheck import numeric_grad
+from gradcheck import numeric_grad, numeric_grad_of_variable
+from rnnref import flat_state
 
 RNG = np.random.default_rng(11)
 B, D, H = 3, 2, 2
@@ -20,10 +21,6 @@ CELLS = {
     "lstm_peep_proj": lambda: tf.nn.rnn_cell.LSTMCell(H + 1, use_peepholes=True, num_proj=H, cell_clip=0.8),
     "multi": lambda: tf.nn.rnn_cell.MultiRNNCell([tf.nn.rnn_cell.BasicLSTMCell(H), tf.nn.rnn_cell.GRUCell(H)]),
 }
-
-
-def _flat(state):
-    return [t for s in state for t in _flat(s)] if isinstance(state, tuple) else [state]
 
 
 class Net:
@@ -41,7 +38,7 @@ class Net:
         else:
             self.out, self.state = tf.nn.dynamic_rnn(make_cell(), self.x, self.sl, dtype=tf.float64,
                                                      time_major=time_major)
-        self.fetch = [self.out] + _flat(self.state)
+        self.fetch = [self.out] + flat_state(self.state)
         self.vars = tf.global_variables()
         self.names = [v.op.name for v in self.vars]
         loss_rng = np.random.default_rng(3)
@@ -107,7 +104,7 @@ def test_same_results_as_unrolled_for_several_lengths(kind, seq_len, time_major)
 def test_static_shapes_and_empty_sequence():
     net = Net(CELLS["multi"], [B, None, D])
     assert net.out.shape.as_list() == [B, None, H]
-    assert [s.shape.as_list() for s in _flat(net.state)] == [[B, H]] * 3
+    assert [s.shape.as_list() for s in flat_state(net.state)] == [[B, H]] * 3
     tm = Net(CELLS["basic_lstm"], [None, B, D], time_major=True)
     assert tm.out.shape.as_list() == [None, B, H]
     tm.sess.run(tf.global_variables_initializer())
@@ -136,7 +133,7 @@ def test_initial_state_and_variable_names():
             weights = weights or {v.op.name: RNG.normal(size=v.shape.as_list()) for v in tf.global_variables()}
             for v in tf.global_variables():
                 v.load(weights[v.op.name], sess)
-            results.append(sess.run([out] + _flat(state), {xp: x}))
+            results.append(sess.run([out] + flat_state(state), {xp: x}))
     assert names[0] == names[1] == [
         "enc/multi_rnn_cell/cell_0/gru_cell/gates/kernel", "enc/multi_rnn_cell/cell_0/gru_cell/gates/bias",
         "enc/multi_rnn_cell/cell_0/gru_cell/candidate/kernel", "enc/multi_rnn_cell/cell_0/gru_cell/candidate/bias",
@@ -169,15 +166,10 @@ def test_gradients_match_finite_differences_and_unrolled(kind, seq_len, time_maj
     x, lengths = inputs(3, time_major)
     got = dyn.run(dyn.grads, x, lengths)
     assert all(g is not None for g in dyn.grads)
-
-    def loss_at(var, value):
-        var.load(value, dyn.sess)
-        return dyn.run(dyn.loss, x, lengths)
     np.testing.assert_allclose(got[0], numeric_grad(lambda v: dyn.run(dyn.loss, v, lengths), x), rtol=1e-6,
                                atol=1e-8)
     for var, g in zip(dyn.vars, got[1:]):
-        want = numeric_grad(lambda v, var=var: loss_at(var, v), weights[var.op.name])
-        var.load(weights[var.op.name], dyn.sess)
+        want = numeric_grad_of_variable(dyn.sess, var, lambda: dyn.run(dyn.loss, x, lengths))
         np.testing.assert_allclose(g, want, rtol=1e-6, atol=1e-8, err_msg=var.op.name)
     ref = Net(CELLS[kind], static_shape(3, time_major), time_major, seq_len)
     ref.load(weights)

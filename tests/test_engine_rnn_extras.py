@@ -13,42 +13,25 @@ import pytest
 import summaries as tf
 from summaries.engine.errors import InvalidArgumentError
 
-from gradcheck import numeric_grad
+from conftest import load_script
+from gradcheck import numeric_grad, numeric_grad_of_variable
+from rnnref import flat_state, load_random, np_gru, np_lstm
 
 DATA = Path(__file__).parent / "data" / "engine_rnn_extras"
 RNG = np.random.default_rng(11)
 B, T, D, H, P = 2, 4, 3, 3, 2
 
 
-def sig(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def check_gradients(sess, loss, grads, x, xv, variables, feed=None):
+def check_input_and_variable_grads(sess, loss, grads, x, xv, variables, feed=None):
     """Analytic grads of `loss` w.r.t. [x] + variables equal finite differences (variables restored after)."""
     feed = dict(feed or {})
     analytic = sess.run(grads, {**feed, x: xv})
     np.testing.assert_allclose(analytic[0], numeric_grad(lambda v: sess.run(loss, {**feed, x: v}), xv),
                                rtol=1e-5, atol=1e-7)
     for var, g in zip(variables, analytic[1:]):
-        value = sess.run(var)
-
-        def f(v, var=var):
-            var.load(v, sess)
-            return sess.run(loss, {**feed, x: xv})
-        num = numeric_grad(f, value)
-        var.load(value, sess)
+        num = numeric_grad_of_variable(sess, var, lambda: sess.run(loss, {**feed, x: xv}))
         np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-7, err_msg=var.op.name)
     return analytic
-
-
-def load_random(sess, scale=0.5) -> dict:
-    """Seeded normal values for every variable, keyed by full name."""
-    w = {}
-    for v in tf.global_variables():
-        w[v.op.name] = RNG.normal(scale=scale, size=v.shape.as_list()).astype(v.dtype.as_numpy_dtype)
-        v.load(w[v.op.name], sess)
-    return w
 
 
 # ---- reverse -------------------------------------------------------------------------------------------
@@ -74,7 +57,7 @@ def test_reverse_with_fed_axis_and_its_gradient():
     with tf.Session() as sess:
         np.testing.assert_array_equal(sess.run(y, {x: xv, ax: [1, 0]}), xv[::-1, ::-1])
         np.testing.assert_array_equal(sess.run(y, {x: xv, ax: []}), xv)
-        check_gradients(sess, loss, tf.gradients(loss, [x]), x, xv, [])
+        check_input_and_variable_grads(sess, loss, tf.gradients(loss, [x]), x, xv, [])
         g = sess.run(tf.gradients(tf.reduce_sum(y * r), x)[0], {x: xv, ax: [0]})
         np.testing.assert_array_equal(g, sess.run(r)[::-1])
     with pytest.raises(ValueError):
@@ -113,7 +96,7 @@ def test_reverse_sequence_matches_numpy_and_gradient(shape, seq_axis, batch_axis
         feed = {lens: np.array(lengths, ldtype)}
         np.testing.assert_array_equal(sess.run(y, {**feed, x: xv}),
                                       np_reverse_sequence(xv, lengths, seq_axis, batch_axis))
-        check_gradients(sess, loss, tf.gradients(loss, [x]), x, xv, [], feed)
+        check_input_and_variable_grads(sess, loss, tf.gradients(loss, [x]), x, xv, [], feed)
 
 
 def test_reverse_sequence_tf1_keywords_unknown_batch_and_errors():
@@ -145,33 +128,7 @@ def test_reverse_sequence_tf1_keywords_unknown_batch_and_errors():
         tf.reverse_sequence(tf.zeros([2, 3]), [1.0, 2.0], seq_axis=1)
 
 
-# ---- numpy cells ---------------------------------------------------------------------------------------
-def np_lstm(w, p, x, state, forget_bias=1.0, peep=False, clip=None, proj=False, proj_clip=None):
-    """TF1's documented LSTMCell math; `p` is the variable-name prefix (e.g. 'rnn/lstm_cell/')."""
-    c, m = state
-    i, j, f, o = np.split(np.concatenate([x, m], 1) @ w[p + "kernel"] + w[p + "bias"], 4, axis=1)
-    if peep:
-        f, i = f + w[p + "w_f_diag"] * c, i + w[p + "w_i_diag"] * c
-    c = sig(f + forget_bias) * c + sig(i) * np.tanh(j)
-    if clip is not None:
-        c = np.clip(c, -clip, clip)
-    if peep:
-        o = o + w[p + "w_o_diag"] * c
-    m = sig(o) * np.tanh(c)
-    if proj:
-        m = m @ w[p + "projection/kernel"]
-        if proj_clip is not None:
-            m = np.clip(m, -proj_clip, proj_clip)
-    return m, (c, m)
-
-
-def np_gru(w, p, x, h):
-    r, u = np.split(sig(np.concatenate([x, h], 1) @ w[p + "gates/kernel"] + w[p + "gates/bias"]), 2, 1)
-    c = np.tanh(np.concatenate([x, r * h], 1) @ w[p + "candidate/kernel"] + w[p + "candidate/bias"])
-    h = u * h + (1 - u) * c
-    return h, h
-
-
+# ---- numpy walks over the cells of rnnref.py ------------------------------------------------------------
 def np_walk(step, xs, zero, lengths, backward=False):
     """Per example b (batch 1 at a time): step over its first n_b inputs, from n_b-1 down to 0 if `backward`;
     the output made at input t sits at t, outputs past n_b are 0, the state is the one after the walk."""
@@ -201,10 +158,6 @@ def _rows(states):
     return [np.concatenate(states)]
 
 
-def _flat(state):
-    return [t for s in state for t in _flat(s)] if isinstance(state, tuple) else [state]
-
-
 # ---- bidirectional_dynamic_rnn --------------------------------------------------------------------------
 @pytest.mark.parametrize("time_major", [False, True])
 @pytest.mark.parametrize("seq_len", [None, [4, 2]])
@@ -230,9 +183,9 @@ def test_bidirectional_dynamic_rnn_matches_stepping_by_hand(seq_len, time_major)
     lengths = [T] * B if seq_len is None else seq_len
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        w = load_random(sess)
+        w = load_random(sess, RNG)
         feed = {x: xv} if lens is None else {x: xv, lens: seq_len}
-        got_fw, got_bw, got_sfw, got_sbw = sess.run([out_fw, out_bw, _flat(s_fw), s_bw], feed)
+        got_fw, got_bw, got_sfw, got_sbw = sess.run([out_fw, out_bw, flat_state(s_fw), s_bw], feed)
     bt = np.swapaxes(xv, 0, 1) if time_major else xv
     want_fw, st_fw = np_forward(lambda a, s: np_lstm(w, "bidirectional_rnn/fw/lstm_cell/", a, s, peep=True), bt,
                                 lambda n: (np.zeros((n, H)), np.zeros((n, H))), lengths)
@@ -260,7 +213,7 @@ def test_bidirectional_dynamic_rnn_scope_initial_states_and_unknown_batch():
     xv, hv, lv = RNG.normal(size=(3, T, D)), RNG.normal(size=(3, H)), [1, 4, 0]
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        w = load_random(sess)
+        w = load_random(sess, RNG)
         got = sess.run([out_fw, out_bw, s_fw, s_bw], {x: xv, lens: lv, h0: hv})
 
     def rnn(p):
@@ -287,14 +240,14 @@ def test_bidirectional_dynamic_rnn_gradients_match_finite_differences(time_major
         sequence_length=[3, 2], dtype=tf.float64, time_major=time_major)
     r = tf.constant(RNG.normal(size=shape[:2] + [3]))
     loss = (tf.reduce_sum(tf.concat([out_fw, out_bw], 2) * r) +
-            tf.add_n([tf.reduce_sum(tf.square(s)) for s in _flat(s_fw) + [s_bw]]))
+            tf.add_n([tf.reduce_sum(tf.square(s)) for s in flat_state(s_fw) + [s_bw]]))
     variables = tf.trainable_variables()
     assert len(variables) == 10
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        load_random(sess, scale=0.8)
+        load_random(sess, RNG, scale=0.8)
         xv = RNG.normal(size=shape)
-        g = check_gradients(sess, loss, tf.gradients(loss, [x] + variables), x, xv, variables)
+        g = check_input_and_variable_grads(sess, loss, tf.gradients(loss, [x] + variables), x, xv, variables)
     past = g[0][2, 1] if time_major else g[0][1, 2]
     assert np.all(past == 0)   # the second example's third step lies past its length: nothing flows back
 
@@ -317,7 +270,7 @@ def test_static_bidirectional_rnn_matches_numpy(seq_len):
     xv = RNG.normal(size=(B, T, D))
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        w = load_random(sess)
+        w = load_random(sess, RNG)
         got, got_fw, got_bw = sess.run([tf.stack(outputs, 1), s_fw, s_bw], {x: xv})
     lengths = [T] * B if seq_len is None else seq_len
     zero = lambda n: (np.zeros((n, H)), np.zeros((n, P)))  # noqa: E731
@@ -374,8 +327,8 @@ def test_lstm_cell_options_one_step_match_numpy(config):
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         init = {v.op.name: sess.run(v) for v in tf.global_variables()}
-        w = load_random(sess, scale=1.0)
-        got_out, got_state = sess.run([out, _flat(new_state)], feed)
+        w = load_random(sess, RNG, scale=1.0)
+        got_out, got_state = sess.run([out, flat_state(new_state)], feed)
     # the initializer applies to the kernel, peepholes and projection; the bias starts at zero
     assert all(np.all(v == (0.0 if k.endswith("bias") else 0.1)) for k, v in init.items())
     want_out, (wc, wm) = np_lstm(w, "lstm_cell/", xv, (cv, mv), kw.get("forget_bias", 1.0),
@@ -403,8 +356,8 @@ def test_lstm_cell_peephole_projection_gradients_match_finite_differences():
                                                               "w_o_diag", "projection/kernel"]
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        load_random(sess, scale=0.8)
-        check_gradients(sess, loss, tf.gradients(loss, [x] + variables), x, RNG.normal(size=(2, 3, 2)),
+        load_random(sess, RNG, scale=0.8)
+        check_input_and_variable_grads(sess, loss, tf.gradients(loss, [x] + variables), x, RNG.normal(size=(2, 3, 2)),
                         variables)
 
 
@@ -416,42 +369,20 @@ def test_lstm_cell_partitioning_is_refused():
 # ---- real TensorFlow reference ----------------------------------------------------------------------
 REF_META = json.loads((DATA / "tf_reference.json").read_text())
 REF = np.load(DATA / "tf_reference.npz")
-RC = tf.nn.rnn_cell
-REF_CELLS = {
-    "bidi_lstm_seqlen": (lambda: RC.BasicLSTMCell(H), lambda: RC.BasicLSTMCell(H)),
-    "bidi_gru_rnn_time_major": (lambda: RC.GRUCell(H), lambda: RC.BasicRNNCell(H)),
-    "bidi_lstm_seqlen_time_major": (lambda: RC.LSTMCell(H, use_peepholes=True), lambda: RC.LSTMCell(H, num_proj=P)),
-    "static_bidi_seqlen": (lambda: RC.BasicLSTMCell(H), lambda: RC.GRUCell(H)),
-    "static_bidi": (lambda: RC.BasicRNNCell(H), lambda: RC.BasicRNNCell(H)),
-    "lstm_peepholes": (lambda: RC.LSTMCell(H, use_peepholes=True, forget_bias=0.6), None),
-    "lstm_peep_clip_proj": (lambda: RC.LSTMCell(H, use_peepholes=True, cell_clip=0.3, num_proj=P, proj_clip=0.2),
-                            None),
-    "lstm_proj_concat_state": (lambda: RC.LSTMCell(H, num_proj=P, state_is_tuple=False), None),
-}
-
-
-def _build_ref(api, fw, bw, x, seq_len, time_major):
-    if api == "dynamic_rnn":
-        out, state = tf.nn.dynamic_rnn(fw, x, sequence_length=seq_len, dtype=tf.float32, time_major=time_major)
-        return [out], _flat(state)
-    if api == "bidirectional_dynamic_rnn":
-        (out_fw, out_bw), (s_fw, s_bw) = tf.nn.bidirectional_dynamic_rnn(
-            fw, bw, x, sequence_length=seq_len, dtype=tf.float32, time_major=time_major)
-        return [out_fw, out_bw], _flat(s_fw) + _flat(s_bw)
-    outs, s_fw, s_bw = tf.nn.static_bidirectional_rnn(fw, bw, tf.unstack(x, axis=1), dtype=tf.float32,
-                                                      sequence_length=seq_len)
-    return [tf.stack(outs, axis=1)], _flat(s_fw) + _flat(s_bw)
+SCRIPT = load_script(DATA / "make_tf_reference.py")  # its CASES and build(tf, ...), run here with `summaries`
 
 
 @pytest.mark.parametrize("case", sorted(REF_META["cases"]))
 def test_names_shapes_and_values_match_real_tf(case):
-    assert sorted(REF_CELLS) == sorted(REF_META["cases"])
+    assert sorted(SCRIPT.CASES) == sorted(REF_META["cases"])
+    assert REF_META["sizes"] == [B, T, D, H, P] == [SCRIPT.BATCH, SCRIPT.TIME, SCRIPT.DEPTH, SCRIPT.UNITS, SCRIPT.PROJ]
     meta = REF_META["cases"][case]
-    make_fw, make_bw = REF_CELLS[case]
+    make_fw, make_bw = SCRIPT.CASES[case][:2]
+    cells = tf.nn.rnn_cell
     tf.reset_default_graph()
     x = tf.placeholder(tf.float32, REF[f"{case}/x"].shape)
-    outputs, states = _build_ref(meta["api"], make_fw(), make_bw and make_bw(), x, meta["sequence_length"],
-                                 meta["time_major"])
+    outputs, states = SCRIPT.build(tf, meta["api"], make_fw(cells), make_bw and make_bw(cells), x,
+                                   meta["sequence_length"], meta["time_major"])
     assert [[v.op.name, v.shape.as_list()] for v in tf.global_variables()] == meta["variables"]
     assert [o.shape.as_list() for o in outputs] == meta["output_shapes"]
     assert len(states) == meta["state_tensors"]

@@ -16,10 +16,7 @@ from summaries.proto import GraphDef, Summary
 FIXTURES = Path(__file__).parent / "data" / "fixtures"
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
+pytestmark = pytest.mark.usefixtures("fresh_graph")
 
 
 # ---- naming ----------------------------------------------------------------------------------------

@@ -9,10 +9,7 @@ import pytest
 import summaries as tf
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
+pytestmark = pytest.mark.usefixtures("fresh_graph")
 
 
 A = np.array([[3.0, 1.0], [1.0, 2.0]])

@@ -17,10 +17,7 @@ from gradcheck import numeric_grad
 RNG = np.random.default_rng(7)
 
 
-@pytest.fixture(autouse=True)
-def fresh_graph():
-    tf.reset_default_graph()
-    yield
+pytestmark = pytest.mark.usefixtures("fresh_graph")
 
 
 def check_grads(loss, inputs: dict, rtol=1e-6, atol=1e-8):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import FIXTURES, expected, screenshot, serve
-from test_graphs_server import graph_event, loaded, write_events
+from conftest import FIXTURES, expected, screenshot, serve, wait_loaded
+from test_graphs_server import graph_event, write_events
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +33,7 @@ def open_graphs(page, url):
 
 def test_xor_scopes_expand_on_click(page):
     with serve(FIXTURES / "tf1_xor", "--reload_interval", "0") as url:
-        loaded(url)
+        wait_loaded(url)
         open_graphs(page, url)
         names = expected("tf1_xor")["runs"]["xor_logs"]["graph"]["names"]
         top = labels(page)
@@ -85,7 +85,7 @@ def test_xor_scopes_expand_on_click(page):
 
 def test_tbx_pytorch_graph(page):
     with serve(FIXTURES / "tbx", "--reload_interval", "0") as url:
-        loaded(url)
+        wait_loaded(url)
         open_graphs(page, url)
         names = expected("tbx")["runs"]["tbx_run"]["graph"]["names"]
         assert set(labels(page)) == {n.split("/")[0] for n in names}
@@ -106,7 +106,7 @@ def test_hostile_graphs_say_what_was_not_drawn(page, tmp_path):
                                                   for i in range(50_000)])])
     write_events(tmp_path / "empty", [graph_event([])])
     with serve(tmp_path, "--reload_interval", "0") as url:
-        loaded(url)
+        wait_loaded(url)
         open_graphs(page, url)
         for run, needle in (("cycle", "cycle"), ("empty", "no nodes"), ("flat", "could not draw")):
             version = int(page.get_attribute(".graph-canvas", "data-version"))
@@ -123,7 +123,7 @@ def test_series_of_repeated_ops(page, tmp_path):
     write_events(tmp_path / "repeated", [graph_event(repeated_nodes())])
     series = f".graph-node[data-id='{ADD_SERIES}']"
     with serve(tmp_path, "--reload_interval", "0") as url:
-        loaded(url)
+        wait_loaded(url)
         open_graphs(page, url)
         assert page.locator(".graph-node.series[data-id='Const_[0-4]']").count() == 1
         page.click(".graph-node.scope[data-id='block']")
@@ -180,7 +180,7 @@ def test_series_of_repeated_ops(page, tmp_path):
 def test_xor_auxiliary_stubs(page):
     """Edges to the side column (the summaries' Merge, layer1's histogram summaries) are short stubs."""
     with serve(FIXTURES / "tf1_xor", "--reload_interval", "0") as url:
-        loaded(url)
+        wait_loaded(url)
         open_graphs(page, url)
         stubs = page.evaluate("() => [...document.querySelectorAll('.aux-stub')].map((g) => [g.dataset.node,"
                               " g.dataset.dir, g.dataset.other, Number(g.dataset.count)])")
@@ -240,7 +240,7 @@ OVERLAPS = """() => {
 
 def test_edge_labels_overlap_no_node_and_no_other_label(page):
     with serve(FIXTURES / "tf1_xor", "--reload_interval", "0") as url:
-        loaded(url)
+        wait_loaded(url)
         open_graphs(page, url)
         version = 1
         for scope in (None, "layer1", "train"):
@@ -257,7 +257,7 @@ def test_trace_lights_the_stubs_on_the_traced_path(page):
     """Stubs are edges to the side column: tracing the summary Merge op's inputs lights every stub into it
     (both ends); tracing x-input (which has no inputs) dims them all."""
     with serve(FIXTURES / "tf1_xor", "--reload_interval", "0") as url:
-        loaded(url)
+        wait_loaded(url)
         open_graphs(page, url)
         stubs = ".aux-stub"
         total = page.locator(stubs).count()

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from conftest import ROOT, expected, get_json, screenshot, serve
+from conftest import ROOT, expected, get_json, screenshot, serve, wait_loaded
 from test_graphs_browser import labels, open_graphs, wait_version
-from test_graphs_server import loaded, route
+from test_graphs_server import route
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def test_engine_xor_graph_has_tf1_scopes(lab_logdir):
     tf1 = expected("tf1_xor")["runs"]["xor_logs"]["graph"]
     tf1_top = {n.split("/")[0] for n in tf1["names"]}
     with serve(lab_logdir, "--reload_interval", "0") as url:
-        loaded(url)
+        wait_loaded(url)
         top = get_json(route(url, "layout", run="xor_logs"))
         ours = {n["label"]: n for n in top["nodes"]}
         assert {"layer1", "layer2", "cost", "train"} <= set(ours)
@@ -39,7 +39,7 @@ def test_engine_xor_graph_has_tf1_scopes(lab_logdir):
 @pytest.mark.browser
 def test_engine_xor_graph_in_browser(page, lab_logdir):
     with serve(lab_logdir, "--reload_interval", "0") as url:
-        loaded(url)
+        wait_loaded(url)
         open_graphs(page, url)
         assert {"layer1", "layer2", "cost", "train"} <= set(labels(page))
         screenshot(page, "graphs_engine_xor_collapsed")

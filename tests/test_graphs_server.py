@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -14,7 +11,7 @@ from google.protobuf import text_format
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.compat.proto import graph_pb2 as tb_graph_pb2
 
-from conftest import FIXTURES, expected, get_json, serve
+from conftest import FIXTURES, expected, fetch, get_json, serve, wait_loaded
 from summaries.events.record import frame
 from summaries.proto import Event, GraphDef, Summary
 
@@ -23,27 +20,10 @@ def route(url: str, path: str, **params) -> str:
     return f"{url}data/plugin/graphs/{path}?{urllib.parse.urlencode(params)}"
 
 
-def fetch(full: str) -> tuple[int, str, str]:
-    try:
-        with urllib.request.urlopen(full, timeout=60) as r:
-            return r.status, r.headers.get("Content-Type", ""), r.read().decode("utf-8")
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Content-Type", ""), e.read().decode("utf-8")
-
-
-def loaded(url: str) -> str:
-    """Wait for the first load to finish (the server answers while it is still loading)."""
-    deadline = time.monotonic() + 60
-    while not get_json(url + "data/status").get("done"):
-        assert time.monotonic() < deadline, "first load did not finish"
-        time.sleep(0.1)
-    return url
-
-
 @pytest.fixture(scope="module")
 def xor_url():
     with serve(FIXTURES / "tf1_xor", "--reload_interval", "0") as url:
-        yield loaded(url)
+        yield wait_loaded(url)
 
 
 def test_xor_info_graph_text_layout(xor_url):
@@ -54,7 +34,7 @@ def test_xor_info_graph_text_layout(xor_url):
 
     status, ctype, text = fetch(route(xor_url, "graph", run="xor_logs"))
     assert status == 200 and ctype.startswith("text/x-protobuf")
-    graph = text_format.Parse(text, tb_graph_pb2.GraphDef())  # TensorBoard's own proto parses it
+    graph = text_format.Parse(text.decode("utf-8"), tb_graph_pb2.GraphDef())  # TensorBoard's own proto parses it
     want = expected("tf1_xor")["runs"]["xor_logs"]["graph"]
     assert sorted([n.name, n.op] for n in graph.node) == sorted(want["node_ops"])
 
@@ -102,13 +82,13 @@ def test_xor_node_search_trace(xor_url):
 
 def test_tf2_trace_export_graph():
     with serve(FIXTURES / "tf2_native", "--reload_interval", "0") as url:
-        loaded(url)
+        wait_loaded(url)
         info = get_json(url + "data/plugin/graphs/info")
         assert info["traced"]["tags"]["f_trace"]["op_graph"] is True
         assert info["traced"]["run_graph"] is False
         want = expected("tf2_native")["runs"]["traced"]["traced_graphs"]["f_trace"]["function_graphs"]
         status, _, text = fetch(route(url, "graph", run="traced", tag="f_trace"))
-        graph = text_format.Parse(text, tb_graph_pb2.GraphDef())
+        graph = text_format.Parse(text.decode("utf-8"), tb_graph_pb2.GraphDef())
         names = sorted(n.name for n in graph.node)
         assert names == sorted(f"graph_{i}/{n}" for i, g in enumerate(want, 1) for n in g["names"])
         lay = get_json(route(url, "layout", run="traced", tag="f_trace", expanded="graph_3,graph_3/dense1"))
@@ -118,7 +98,7 @@ def test_tf2_trace_export_graph():
 
 def test_tbx_torch_graph_with_shapes():
     with serve(FIXTURES / "tbx", "--reload_interval", "0") as url:
-        loaded(url)
+        wait_loaded(url)
         info = get_json(url + "data/plugin/graphs/info")
         assert info["tbx_run"]["run_graph"] is True
         lay = get_json(route(url, "layout", run="tbx_run", expanded="MLP"))
@@ -184,7 +164,7 @@ def hostile_url(tmp_path_factory):
                                                     if i else []) for i in range(50_000)])])
     write_events(root / "keras", [keras_event(KERAS)])
     with serve(root, "--reload_interval", "0") as url:
-        yield loaded(url)
+        yield wait_loaded(url)
 
 
 @pytest.mark.parametrize("run,needle", [("cycle", "cycle"), ("dangling", "ghost"), ("empty", "no nodes"),
@@ -213,7 +193,7 @@ def test_keras_conceptual_graph(hostile_url):
     info = get_json(hostile_url + "data/plugin/graphs/info")
     assert info["keras"]["tags"]["keras"]["conceptual_graph"] is True
     status, _, text = fetch(route(hostile_url, "graph", run="keras", tag="keras", conceptual="true"))
-    graph = text_format.Parse(text, tb_graph_pb2.GraphDef())
+    graph = text_format.Parse(text.decode("utf-8"), tb_graph_pb2.GraphDef())
     layers = KERAS["config"]["layers"]
     assert [(n.name, n.op) for n in graph.node] == [(x["name"], x["class_name"]) for x in layers]
     assert {n.name: list(n.input) for n in graph.node}["cat"] == ["d1", "d2"]
@@ -229,7 +209,7 @@ def repeated_url(tmp_path_factory):
     root = tmp_path_factory.mktemp("repeated")
     write_events(root / "repeated", [graph_event(repeated_nodes())])
     with serve(root, "--reload_interval", "0") as url:
-        yield loaded(url)
+        yield wait_loaded(url)
 
 
 def test_series_layout_collapsed_and_expanded(repeated_url):
@@ -283,7 +263,7 @@ def test_layout_stubs_for_auxiliary_edges(tmp_path):
     from test_graphs_hierarchy import AUX_STUBS, aux_nodes, stub_rows
     write_events(tmp_path / "aux", [graph_event(aux_nodes())])
     with serve(tmp_path, "--reload_interval", "0") as url:
-        loaded(url)
+        wait_loaded(url)
         lay = get_json(route(url, "layout", run="aux"))
         assert stub_rows(lay) == AUX_STUBS
         routed = {(e["from"], e["to"]) for e in lay["edges"] if e["points"]}

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tensorboard.backend import application
-from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+from tensorboard.backend.event_processing import data_provider
 from tensorboard.plugins import base_plugin
 from tensorboard.plugins.hparams import api_pb2, hparams_plugin, metadata, plugin_data_pb2
 from tensorboard.plugins.hparams import summary_v2 as tb_hp
@@ -24,8 +24,7 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
 from board_server.app import create_app
-from board_server.data.logdir import LogdirProvider
-from conftest import FIXTURES, screenshot, serve
+from conftest import FIXTURES, loaded_provider, screenshot, serve, tb_multiplexer
 from summaries.proto import Summary
 from summaries.summary.file_writer import FileWriter
 from summaries.summary.writer import SummaryWriter
@@ -35,9 +34,7 @@ ALL_STATUSES = ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RU
 
 def _tensorboard(logdir):
     """TensorBoard's own HParams plugin (and the scalars plugin it reads metrics through) over `logdir`."""
-    multiplexer = plugin_event_multiplexer.EventMultiplexer()
-    multiplexer.AddRunsFromDirectory(str(logdir))
-    multiplexer.Reload()
+    multiplexer = tb_multiplexer(logdir)
     provider = data_provider.MultiplexerDataProvider(multiplexer, str(logdir))
     context = base_plugin.TBContext(logdir=str(logdir), multiplexer=multiplexer, data_provider=provider,
                                     plugin_name_to_instance={})
@@ -57,10 +54,8 @@ def _tensorboard(logdir):
 
 
 def _ours(logdir):
-    provider = LogdirProvider([("", str(logdir))], reload_interval=0, workers=1).start()
-    assert provider.wait_loaded(60)
-    client = create_app(provider).test_client()
-    try:
+    with loaded_provider(logdir) as provider:
+        client = create_app(provider).test_client()
         out = {}
         for route in ("experiment", "sessions"):
             r = client.get(f"/data/plugin/hparams/{route}")
@@ -68,8 +63,6 @@ def _ours(logdir):
             out[route] = json.loads(r.data)
         listing = json.loads(client.get("/data/plugins_listing").data)
         return out["experiment"], out["sessions"], listing["hparams"]["enabled"]
-    finally:
-        provider.stop()
 
 
 def _agree(ours_experiment, ours_sessions, tb_experiment, tb_groups):

@@ -29,12 +29,7 @@ def test_wheel_contains_static_assets_and_protos(tmp_path):
 def test_every_engine_module_imports_first_and_the_server_never_loads_the_engine():
     """Each engine module can be the first one a script imports (math_ops and reduce_ops import each other),
     and the read side stays free of the engine, as the architecture says."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    modules = sorted(p.stem for p in (root / "summaries" / "engine").glob("*.py") if p.stem != "__init__")
+    modules = sorted(p.stem for p in (ROOT / "summaries" / "engine").glob("*.py") if p.stem != "__init__")
     script = ("import importlib, sys\n"
               f"for name in {modules!r}:\n"
               "    for loaded in [m for m in sys.modules if m.startswith('summaries')]:\n"
@@ -44,6 +39,6 @@ def test_every_engine_module_imports_first_and_the_server_never_loads_the_engine
               "    del sys.modules[loaded]\n"
               "import board_server.app, board_server.data.logdir, board_server.cli\n"
               "print(sorted(m for m in sys.modules if m.startswith('summaries.engine')))\n")
-    result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

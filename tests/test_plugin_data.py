@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-from tensorboard.backend.event_processing import plugin_event_multiplexer
 from tensorboard.util import tensor_util
 
-from board_server.data.logdir import LogdirProvider
-from conftest import FIXTURES
-
-
-def _tensorboard(logdir):
-    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"pr_curves": 0})
-    multiplexer.AddRunsFromDirectory(str(logdir))
-    multiplexer.Reload()
-    return multiplexer
-
-
-def _provider(logdir):
-    provider = LogdirProvider([("", str(logdir))], reload_interval=0, workers=1).start()
-    assert provider.wait_loaded(60)
-    return provider
+from conftest import FIXTURES, loaded_provider, tb_multiplexer
 
 
 def test_tensors_and_plugin_contents_equal_tensorboards():
     logdir = FIXTURES / "tbx"
-    multiplexer, provider = _tensorboard(logdir), _provider(logdir)
-    try:
+    multiplexer = tb_multiplexer(logdir, pr_curves=0)
+    with loaded_provider(logdir) as provider:
         for plugin in ("pr_curves", "hparams"):
             want = {run: tags for run, tags in multiplexer.PluginRunToTagToContent(plugin).items() if tags}
             assert want, plugin
@@ -41,5 +26,3 @@ def test_tensors_and_plugin_contents_equal_tensorboards():
             np.testing.assert_array_equal(point.array, tensor_util.make_ndarray(event.tensor_proto))
         assert provider.tensors("tbx_run", "no such tag") is None
         assert provider.tensors("no such run", "pr") is None
-    finally:
-        provider.stop()

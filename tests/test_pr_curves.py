@@ -2,6 +2,7 @@
 tensorboardX-computed tensors (tests/data/pr_curves/, made by make_reference.py), bad inputs, the page."""
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -9,27 +10,25 @@ import shutil
 import numpy as np
 import pytest
 from tensorboard import context
-from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+from tensorboard.backend.event_processing import data_provider
 from tensorboard.plugins import base_plugin
 from tensorboard.plugins.pr_curve import plugin_data_pb2, pr_curves_plugin
 from tensorboard.util import tensor_util
 
 from board_server.app import create_app
-from board_server.data.logdir import LogdirProvider
-from conftest import FIXTURES, screenshot, serve
+from conftest import FIXTURES, load_script, loaded_provider, screenshot, serve, tb_multiplexer
 from summaries.summary import builders
 from summaries.summary.writer import SummaryWriter
 
 REFERENCE = FIXTURES.parent / "pr_curves"
+MAKER = load_script(REFERENCE / "make_reference.py")
 
 
 class TensorBoard:
     """TensorBoard's pr_curves plugin over its own multiplexer (no TensorFlow needed)."""
 
     def __init__(self, logdir):
-        self.multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"pr_curves": 0})
-        self.multiplexer.AddRunsFromDirectory(str(logdir))
-        self.multiplexer.Reload()
+        self.multiplexer = tb_multiplexer(logdir, pr_curves=0)
         provider = data_provider.MultiplexerDataProvider(self.multiplexer, str(logdir))
         self.plugin = pr_curves_plugin.PrCurvesPlugin(base_plugin.TBContext(data_provider=provider))
         self.ctx = context.RequestContext()
@@ -43,17 +42,9 @@ class TensorBoard:
 
 @pytest.fixture
 def client_for():
-    providers = []
-
-    def make(logdir):
-        provider = LogdirProvider([("", str(logdir))], reload_interval=0, workers=1).start()
-        providers.append(provider)
-        assert provider.wait_loaded(60)
-        return create_app(provider).test_client()
-
-    yield make
-    for provider in providers:
-        provider.stop()
+    """A test client of our app over a logdir, its data layer loaded (stopped after the test)."""
+    with contextlib.ExitStack() as stack:
+        yield lambda logdir: create_app(stack.enter_context(loaded_provider(logdir))).test_client()
 
 
 def assert_same_tags(ours: dict, theirs: dict):
@@ -108,12 +99,6 @@ def reference():
         return {key: data[key] for key in data.files}
 
 
-def big_inputs():
-    """The inputs of case `big`, as make_reference.py builds them."""
-    i = np.arange(100_003)
-    return (i * 7) % 3 == 0, ((i * 0.6180339887498949) % 1.0).astype(np.float32), (i % 5) * 0.3
-
-
 def tensor_of(summary):
     value = summary.value[0]
     assert value.metadata.plugin_data.plugin_name == "pr_curves"
@@ -139,7 +124,7 @@ def test_builder_equals_tensorboardx(reference, case):
 
 
 def test_builder_equals_tensorboardx_beyond_one_histogram_block(reference):
-    labels, predictions, weights = big_inputs()
+    labels, predictions, weights = MAKER.big_inputs()  # the inputs make_reference.py gave tensorboardX
     tensor, _ = tensor_of(builders.pr_curve("big", labels, predictions, 127, weights))
     np.testing.assert_array_equal(tensor, reference["big/tensor"])
 

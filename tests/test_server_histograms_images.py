@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import numpy as np
 import pytest
 
-from conftest import FIXTURES, expected, get_json, serve
+from conftest import FIXTURES, expected, fetch, get_json, serve, wait_loaded
 
 FIXTURE_NAMES = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.json").exists())
 
@@ -18,22 +16,12 @@ FIXTURE_NAMES = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.json
 @pytest.fixture(scope="module", params=FIXTURE_NAMES)
 def served(request):
     with serve(FIXTURES / request.param, "--reload_interval", "0") as url:
-        for _ in range(200):
-            if get_json(url + "data/status")["done"]:
-                break
+        wait_loaded(url)
         yield request.param, url
 
 
 def route(url, path, **params):
     return url + path + "?" + urllib.parse.urlencode(params)
-
-
-def fetch(full_url):
-    try:
-        with urllib.request.urlopen(full_url, timeout=30) as r:
-            return r.status, r.headers.get_content_type(), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get_content_type(), e.read()
 
 
 def test_histogram_buckets_equal_tensorboard(served):
@@ -92,9 +80,7 @@ def test_every_image_form_is_served():
             serve(FIXTURES / "tbx", "--reload_interval", "0") as tbx:
         forms = {}
         for url in (tf2, tbx):
-            for _ in range(100):
-                if get_json(url + "data/status")["done"]:
-                    break
+            wait_loaded(url)
             for run, tags in get_json(url + "data/plugin/images/tags").items():
                 for tag, info in tags.items():
                     for sample in range(info["samples"]):
@@ -110,9 +96,7 @@ def test_every_image_form_is_served():
 
 def test_missing_image_and_hostile_queries_are_json_404s():
     with serve(FIXTURES / "tf1_mnist", "--reload_interval", "0") as url:
-        for _ in range(100):
-            if get_json(url + "data/status")["done"]:
-                break
+        wait_loaded(url)
         good = get_json(route(url, "data/plugin/images/images", run="mnist", tag="input/image/0"))
         assert good
         bad = [dict(run="mnist", tag="input/image/0", index=len(good), sample=0),
@@ -140,9 +124,7 @@ def test_histogram_steps_are_thinned_keeping_first_and_last(tmp_logdir):
         for step in range(1203):
             w.add_histogram("h", rng.normal(size=50), step)
     with serve(tmp_logdir, "--reload_interval", "0") as url:
-        for _ in range(100):
-            if get_json(url + "data/status")["done"]:
-                break
+        wait_loaded(url)
         steps = [p[1] for p in get_json(route(url, "data/plugin/histograms/histograms", run="run", tag="h"))]
         assert len(steps) == 500 and steps[0] == 0 and steps[-1] == 1202 and steps == sorted(set(steps))
         gaps = np.diff(steps)

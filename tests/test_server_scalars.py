@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import math
-import struct
 import urllib.parse
 import urllib.request
 
 import pytest
 
-from conftest import FIXTURES, expected, get_json, serve
+from conftest import FIXTURES, expected, get_json, serve, wait_loaded
 
 FIXTURE_NAMES = sorted(p.name for p in FIXTURES.iterdir() if (p / "expected.json").exists())
 
@@ -37,15 +35,6 @@ def scalars(url, run, tag, fmt=None):
     params = {"run": run, "tag": tag, **({"format": fmt} if fmt else {})}
     with urllib.request.urlopen(url + "data/plugin/scalars/scalars?" + urllib.parse.urlencode(params)) as r:
         return r.read().decode("utf-8")
-
-
-def wait_loaded(url):
-    import time
-    for _ in range(200):
-        if get_json(url + "data/status")["done"]:
-            return
-        time.sleep(0.05)
-    raise AssertionError("first load did not finish")
 
 
 def test_runs_and_every_scalar_point(served):
@@ -79,9 +68,9 @@ def test_csv_export_has_every_point(served):
             assert not any(" " in row for row in rows[1:])  # plain numbers, no padding
             # the same numbers as the JSON route (checked against TensorBoard's reading above)
             parsed = [[float(w), int(s), float(v)] for w, s, v in csv.reader(rows[1:])]
-            served = json.loads(scalars(url, run, tag))
-            assert len(parsed) == len(served) and all(
-                a[:2] == b[:2] and _same(a[2], b[2]) for a, b in zip(parsed, served)), (run, tag)
+            json_points = json.loads(scalars(url, run, tag))
+            assert len(parsed) == len(json_points) and all(
+                a[:2] == b[:2] and _same(a[2], b[2]) for a, b in zip(parsed, json_points)), (run, tag)
 
 
 def test_edge_cases_named_in_the_issue():

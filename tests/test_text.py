@@ -5,15 +5,13 @@ import urllib.parse
 
 import pytest
 
-from conftest import FIXTURES, expected, get_json, screenshot, serve
+from conftest import FIXTURES, expected, get_json, screenshot, serve, wait_loaded
 
 
 @pytest.mark.parametrize("fixture", ["tf2_native", "tbx"])
 def test_text_route_equals_tensorboard(fixture):
     with serve(FIXTURES / fixture, "--reload_interval", "0") as url:
-        for _ in range(100):
-            if get_json(url + "data/status")["done"]:
-                break
+        wait_loaded(url)
         tags = get_json(url + "data/plugin/text/tags")
         for run, data in expected(fixture)["runs"].items():
             want = data.get("text", {})

@@ -9,6 +9,8 @@ Keras 3), while `dynamic_rnn`, `bidirectional_dynamic_rnn` and `static_bidirecti
 `tf.compat.v1.nn` functions. Every variable is overwritten with seeded normal values before running, so the
 engine's test can load the same weights by name. The json records, per case, how it was built and the
 variable names and shapes TF made.
+TensorFlow is imported by main() alone: CASES' cell makers take the cells namespace and `build(tf, ...)` the
+TF1 namespace, so tests/test_engine_rnn_extras.py builds the same programs with `summaries`.
 """
 from __future__ import annotations
 
@@ -16,32 +18,29 @@ import json
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
-from tensorflow.python.keras.layers.legacy_rnn import rnn_cell_impl as cells
 
-tf1 = tf.compat.v1
-tf1.disable_eager_execution()
 HERE = Path(__file__).resolve().parent
 BATCH, TIME, DEPTH, UNITS, PROJ = 2, 4, 3, 3, 2
 
-# name: (fw cell, bw cell or None, api, sequence_length, time_major, weight scale)
+# name: (fw cell, bw cell or None, api, sequence_length, time_major, weight scale); the cell makers take the
+# cells namespace
 CASES = {
-    "bidi_lstm_seqlen": (lambda: cells.BasicLSTMCell(UNITS), lambda: cells.BasicLSTMCell(UNITS),
+    "bidi_lstm_seqlen": (lambda c: c.BasicLSTMCell(UNITS), lambda c: c.BasicLSTMCell(UNITS),
                          "bidirectional_dynamic_rnn", [4, 2], False, 0.5),
-    "bidi_gru_rnn_time_major": (lambda: cells.GRUCell(UNITS), lambda: cells.BasicRNNCell(UNITS),
+    "bidi_gru_rnn_time_major": (lambda c: c.GRUCell(UNITS), lambda c: c.BasicRNNCell(UNITS),
                                 "bidirectional_dynamic_rnn", None, True, 0.5),
-    "bidi_lstm_seqlen_time_major": (lambda: cells.LSTMCell(UNITS, use_peepholes=True),
-                                    lambda: cells.LSTMCell(UNITS, num_proj=PROJ),
+    "bidi_lstm_seqlen_time_major": (lambda c: c.LSTMCell(UNITS, use_peepholes=True),
+                                    lambda c: c.LSTMCell(UNITS, num_proj=PROJ),
                                     "bidirectional_dynamic_rnn", [1, 3], True, 0.5),
-    "static_bidi_seqlen": (lambda: cells.BasicLSTMCell(UNITS), lambda: cells.GRUCell(UNITS),
+    "static_bidi_seqlen": (lambda c: c.BasicLSTMCell(UNITS), lambda c: c.GRUCell(UNITS),
                            "static_bidirectional_rnn", [3, 2], False, 0.5),
-    "static_bidi": (lambda: cells.BasicRNNCell(UNITS), lambda: cells.BasicRNNCell(UNITS),
+    "static_bidi": (lambda c: c.BasicRNNCell(UNITS), lambda c: c.BasicRNNCell(UNITS),
                     "static_bidirectional_rnn", None, False, 0.5),
-    "lstm_peepholes": (lambda: cells.LSTMCell(UNITS, use_peepholes=True, forget_bias=0.6), None,
+    "lstm_peepholes": (lambda c: c.LSTMCell(UNITS, use_peepholes=True, forget_bias=0.6), None,
                        "dynamic_rnn", None, False, 0.5),
-    "lstm_peep_clip_proj": (lambda: cells.LSTMCell(UNITS, use_peepholes=True, cell_clip=0.3, num_proj=PROJ,
-                                                   proj_clip=0.2), None, "dynamic_rnn", [4, 3], False, 1.0),
-    "lstm_proj_concat_state": (lambda: cells.LSTMCell(UNITS, num_proj=PROJ, state_is_tuple=False), None,
+    "lstm_peep_clip_proj": (lambda c: c.LSTMCell(UNITS, use_peepholes=True, cell_clip=0.3, num_proj=PROJ,
+                                                 proj_clip=0.2), None, "dynamic_rnn", [4, 3], False, 1.0),
+    "lstm_proj_concat_state": (lambda c: c.LSTMCell(UNITS, num_proj=PROJ, state_is_tuple=False), None,
                                "dynamic_rnn", None, False, 0.5),
 }
 
@@ -50,27 +49,28 @@ def _flat(state):
     return [t for s in state for t in _flat(s)] if isinstance(state, tuple) else [state]
 
 
-def build(api, fw, bw, x, seq_len, time_major):
-    """(outputs stacked into one [.., .., depth] tensor per direction, flat final states)."""
+def build(tf, api, fw, bw, x, seq_len, time_major):
+    """(outputs stacked into one [.., .., depth] tensor per direction, flat final states); `tf` is the TF1
+    namespace."""
     if api == "dynamic_rnn":
-        out, state = tf1.nn.dynamic_rnn(fw, x, sequence_length=seq_len, dtype=tf.float32, time_major=time_major)
+        out, state = tf.nn.dynamic_rnn(fw, x, sequence_length=seq_len, dtype=tf.float32, time_major=time_major)
         return [out], _flat(state)
     if api == "bidirectional_dynamic_rnn":
-        (out_fw, out_bw), (s_fw, s_bw) = tf1.nn.bidirectional_dynamic_rnn(
+        (out_fw, out_bw), (s_fw, s_bw) = tf.nn.bidirectional_dynamic_rnn(
             fw, bw, x, sequence_length=seq_len, dtype=tf.float32, time_major=time_major)
         return [out_fw, out_bw], _flat(s_fw) + _flat(s_bw)
-    outs, s_fw, s_bw = tf1.nn.static_bidirectional_rnn(fw, bw, tf1.unstack(x, axis=1), dtype=tf.float32,
-                                                       sequence_length=seq_len)
-    return [tf1.stack(outs, axis=1)], _flat(s_fw) + _flat(s_bw)
+    outs, s_fw, s_bw = tf.nn.static_bidirectional_rnn(fw, bw, tf.unstack(x, axis=1), dtype=tf.float32,
+                                                      sequence_length=seq_len)
+    return [tf.stack(outs, axis=1)], _flat(s_fw) + _flat(s_bw)
 
 
-def run_case(name, spec, rng, arrays, meta):
+def run_case(tf1, cells, name, spec, rng, arrays, meta):
     make_fw, make_bw, api, seq_len, time_major, scale = spec
     shape = [TIME, BATCH, DEPTH] if time_major else [BATCH, TIME, DEPTH]
     with tf1.Graph().as_default() as g:
         x_val = rng.normal(size=shape).astype(np.float32)
-        x = tf1.placeholder(tf.float32, shape, name="x")
-        outputs, states = build(api, make_fw(), make_bw and make_bw(), x, seq_len, time_major)
+        x = tf1.placeholder(tf1.float32, shape, name="x")
+        outputs, states = build(tf1, api, make_fw(cells), make_bw and make_bw(cells), x, seq_len, time_major)
         variables = tf1.global_variables()
         with tf1.Session(graph=g) as sess:
             sess.run(tf1.global_variables_initializer())
@@ -89,7 +89,7 @@ def run_case(name, spec, rng, arrays, meta):
                   "output_shapes": [list(o.shape) for o in out_val], "state_tensors": len(state_val)}
 
 
-def reverse_sequence_cases(rng, arrays, meta):
+def reverse_sequence_cases(tf1, rng, arrays, meta):
     """tf.reverse_sequence on a few axis layouts and length dtypes; its messages for too long / negative lengths."""
     layouts = {"seq1_batch0": ((2, 5, 3), 1, 0, [5, 2], np.int32),
                "seq0_batch2": ((4, 3, 3), 0, 2, [0, 4, 1], np.int64),
@@ -102,23 +102,28 @@ def reverse_sequence_cases(rng, arrays, meta):
             arrays[f"reverse_sequence/{name}/y"] = sess.run(y)
             meta[name] = {"seq_axis": seq_axis, "batch_axis": batch_axis, "seq_lengths": lengths,
                           "dtype": np.dtype(ldt).name}
-        ph = tf1.placeholder(tf.int32, [2])
+        ph = tf1.placeholder(tf1.int32, [2])
         y = tf1.reverse_sequence(np.zeros((2, 3), np.float32), ph, seq_axis=1)
         for key, lengths in (("too_long_message", [1, 4]), ("negative_message", [-1, 2])):
             try:
                 sess.run(y, {ph: lengths})
-            except tf.errors.InvalidArgumentError as e:
+            except tf1.errors.InvalidArgumentError as e:
                 meta[key] = [ln for ln in e.message.splitlines() if ln.startswith("seq_lens")][0]
 
 
 def main():
+    import tensorflow as tf
+    from tensorflow.python.keras.layers.legacy_rnn import rnn_cell_impl as cells
+
+    tf1 = tf.compat.v1
+    tf1.disable_eager_execution()
     rng = np.random.default_rng(21)
     arrays = {}
     meta = {"tensorflow": tf.__version__, "sizes": [BATCH, TIME, DEPTH, UNITS, PROJ], "cases": {},
             "reverse_sequence": {}}
     for name, spec in CASES.items():
-        run_case(name, spec, rng, arrays, meta["cases"])
-    reverse_sequence_cases(rng, arrays, meta["reverse_sequence"])
+        run_case(tf1, cells, name, spec, rng, arrays, meta["cases"])
+    reverse_sequence_cases(tf1, rng, arrays, meta["reverse_sequence"])
     np.savez(HERE / "tf_reference.npz", **arrays)
     (HERE / "tf_reference.json").write_text(json.dumps(meta, indent=1) + "\n")
 

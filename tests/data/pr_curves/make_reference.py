@@ -5,13 +5,12 @@ Run with a Python that has tensorboardX (not the project venv):
 tensorboardX caps num_thresholds at 127 in its summaries, so the 201-threshold case takes its
 `compute_curve` (TensorBoard's numpy algorithm) directly and casts to float32 as its summary does.
 Case `big` has more examples than numpy's histogram block (65,536); its inputs are a formula that
-tests/test_pr_curves.py repeats, so they are not stored.
+tests/test_pr_curves.py calls from this script (tensorboardX is imported by main() alone), so they are not
+stored.
 """
 from pathlib import Path
 
 import numpy as np
-import tensorboardX
-from tensorboardX.summary import compute_curve, pr_curve, pr_curve_raw
 
 
 def big_inputs():
@@ -23,6 +22,9 @@ def big_inputs():
 
 
 def main():
+    import tensorboardX
+    from tensorboardX.summary import compute_curve, pr_curve, pr_curve_raw
+
     rng = np.random.default_rng(20240611)
     cases = {
         "small": dict(labels=rng.integers(0, 2, 40), predictions=rng.random(40).astype(np.float32),
