@@ -143,6 +143,14 @@ class LogdirProvider:
         loader = self._runs.get(run)
         return (loader.data, self._locks[run]) if loader is not None else (None, None)
 
+    def _series_copy(self, run: str, store: str, tag: str) -> list | None:
+        """A copy of one tag's points from a RunData store (taken under the run's lock), or None."""
+        data, lock = self._data(run)
+        if data is None or tag not in getattr(data, store):
+            return None
+        with lock:
+            return list(getattr(data, store)[tag])
+
     def scalars(self, run: str, tag: str) -> ScalarSeries | None:
         data, lock = self._data(run)
         if data is None or tag not in data.scalars:
@@ -151,11 +159,7 @@ class LogdirProvider:
             return data.scalars[tag].series()
 
     def histograms(self, run: str, tag: str) -> list[HistogramPoint] | None:
-        data, lock = self._data(run)
-        if data is None or tag not in data.histograms:
-            return None
-        with lock:
-            return list(data.histograms[tag])
+        return self._series_copy(run, "histograms", tag)
 
     def blob_sequence(self, run: str, tag: str) -> list[BlobSequencePoint] | None:
         data, lock = self._data(run)
@@ -178,18 +182,10 @@ class LogdirProvider:
         return _read_blob(ref, sample)
 
     def text(self, run: str, tag: str) -> list[TextPoint] | None:
-        data, lock = self._data(run)
-        if data is None or tag not in data.text:
-            return None
-        with lock:
-            return list(data.text[tag])
+        return self._series_copy(run, "text", tag)
 
     def tensors(self, run: str, tag: str) -> list[TensorPoint] | None:
-        data, lock = self._data(run)
-        if data is None or tag not in data.tensors:
-            return None
-        with lock:
-            return list(data.tensors[tag])
+        return self._series_copy(run, "tensors", tag)
 
     def plugin_contents(self, plugin: str) -> dict[str, dict[str, bytes]]:
         out = {}
