@@ -170,29 +170,27 @@ def _check_scale(scale):
     return True
 
 
-def l2_regularizer(scale: float, scope: str | None = None):
-    """A function w -> scale * l2_loss(w) (op `l2_regularizer`); scale 0 gives a function returning None."""
-    from summaries.engine.nn_ops import l2_loss  # here: nn_ops imports this module
+def _regularizer(scale, scope, default_scope: str, penalty):
+    """A function w -> scale * penalty(w) in op `scope` (or `default_scope`); None for every w when scale is 0."""
     if not _check_scale(scale):
         return lambda _: None
 
-    def l2(weights):
-        with name_scope(scope or "l2_regularizer") as nm:
+    def regularize(weights):
+        with name_scope(scope or default_scope) as nm:
             w = convert_to_tensor(weights)
-            return multiply(convert_to_tensor(scale, w.dtype, name="scale"), l2_loss(w), name=nm)
-    return l2
+            return multiply(convert_to_tensor(scale, w.dtype, name="scale"), penalty(w), name=nm)
+    return regularize
+
+
+def l2_regularizer(scale: float, scope: str | None = None):
+    """A function w -> scale * l2_loss(w) (op `l2_regularizer`); scale 0 gives a function returning None."""
+    from summaries.engine.nn_ops import l2_loss  # here: nn_ops imports this module
+    return _regularizer(scale, scope, "l2_regularizer", l2_loss)
 
 
 def l1_regularizer(scale: float, scope: str | None = None):
     """A function w -> scale * sum(|w|) (op `l1_regularizer`); scale 0 gives a function returning None."""
-    if not _check_scale(scale):
-        return lambda _: None
-
-    def l1(weights):
-        with name_scope(scope or "l1_regularizer") as nm:
-            w = convert_to_tensor(weights)
-            return multiply(convert_to_tensor(scale, w.dtype, name="scale"), reduce_sum(_abs(w)), name=nm)
-    return l1
+    return _regularizer(scale, scope, "l1_regularizer", lambda w: reduce_sum(_abs(w)))
 
 
 # ---- tf.Print / tf.py_func ---------------------------------------------------------------------------
