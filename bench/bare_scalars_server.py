@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from board_server.data.logdir import LogdirProvider  # noqa: E402
 from board_server.jsonutil import series_rows  # noqa: E402
+from board_server.memory import keep_response_buffers, limit_malloc_arenas  # noqa: E402
 
 
 def main() -> None:
@@ -25,7 +26,10 @@ def main() -> None:
     parser.add_argument("--logdir", required=True)
     parser.add_argument("--port", type=int, required=True)
     args, _ = parser.parse_known_args()
+    limit_malloc_arenas()  # board's memory settings, so the two differ only in the web stack
     provider = LogdirProvider([("", args.logdir)], reload_interval=0).start()
+    provider.wait_loaded()
+    keep_response_buffers()
 
     def handle(conn: socket.socket) -> None:
         with conn, conn.makefile("rb") as reader:

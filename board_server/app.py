@@ -12,10 +12,10 @@ from werkzeug.exceptions import HTTPException
 from board_server import __version__
 from board_server.jsonutil import json_error, json_response
 from board_server.plugins import PLUGIN_MODULES
+from board_server.serving import MAX_BODY  # the server refuses larger bodies; the app too, when not behind it
 
 log = logging.getLogger("board")
 MAX_QUERY = 8192  # bytes of query string; longer requests are refused
-MAX_BODY = 4 << 20  # bytes of request body (the scalars batch POST); larger bodies get a JSON 413
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")

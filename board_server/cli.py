@@ -11,7 +11,7 @@ import threading
 import time
 
 from board_server import __version__
-from board_server.memory import limit_malloc_arenas
+from board_server.memory import keep_response_buffers, limit_malloc_arenas
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "[::1]", "::1"}
 
@@ -72,6 +72,7 @@ def load_then_settle(provider, logdirs) -> None:
     # The modules and the loaded runs live as long as the server: keep the cyclic collector off
     # them, so its full passes (16 ms over a big logdir) do not stall requests.
     gc.freeze()
+    keep_response_buffers()
 
 
 def _interrupt(*_):
@@ -83,8 +84,6 @@ def main(argv=None) -> int:
     limit_malloc_arenas()  # before any thread starts
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not args.verbose:
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from board_server.data.logdir import LogdirProvider
 
     logdirs = logdirs_from(args)
