@@ -200,7 +200,7 @@ class Exchange:
             raise BadRequest("413 Payload Too Large", f"request body over {MAX_BODY} bytes")
         if environ.get("HTTP_EXPECT", "").lower() == "100-continue":
             self.conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
-        body = self.reader.read(int(length))
+        body = self.reader.read(int(length)) or b""  # None: the client went silent (SO_RCVTIMEO)
         if len(body) != int(length):
             raise BadRequest("400 Bad Request", "request body ends early")
         return io.BytesIO(body)

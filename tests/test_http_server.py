@@ -199,3 +199,14 @@ def test_idle_connection_is_closed_after_the_timeout(serve_app, monkeypatch):
         started = time.monotonic()
         assert s.recv(100) == b""  # closed by the server, not by our own timeout
         assert 0.5 < time.monotonic() - started < 8
+
+
+def test_body_cut_short_by_a_silent_client_is_a_400_not_a_dead_thread(serve_app, monkeypatch):
+    monkeypatch.setattr(serving, "IDLE_TIMEOUT", 1.0)
+    port = serve_app(echo_app)
+    for sent in (b"abc", b""):  # part of the body, or none of it
+        raw = raw_exchange(port, b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n" + sent, wait=5)
+        assert json_error_status(raw) == 400
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)  # the server goes on serving
+    conn.request("GET", "/next")
+    assert json.loads(conn.getresponse().read())["PATH_INFO"] == "/next"
