@@ -308,3 +308,150 @@ def test_bad_arguments():
         tf.while_loop(lambda i, p: i < 2, lambda i, p: (i + 1, p[0]), (0, (1, 2)))
     with pytest.raises(ValueError, match="dtype"):
         tf.while_loop(lambda i: i < 2, lambda i: tf.cast(i, tf.float32), [0])
+
+
+# ---- row accumulation (op AppendRow: amortized O(1) per row, views of a growing buffer) ----------------------
+def check_directional_grad(loss, ph, v, eps=1e-6):
+    """<tf.gradients(loss, ph), d> against a central difference of `loss` along one random direction d: a
+    finite-difference check that stays cheap for long loops."""
+    g = tf.gradients(loss, ph)[0]
+    d = RNG.normal(size=v.shape)
+    with tf.Session() as sess:
+        got = sess.run(g, {ph: v})
+        want = (sess.run(loss, {ph: v + eps * d}) - sess.run(loss, {ph: v - eps * d})) / (2 * eps)
+    assert got.shape == v.shape
+    np.testing.assert_allclose(np.sum(got * d), want, rtol=1e-6, atol=1e-8)
+    return got
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, 300])
+def test_map_fn_scan_foldl_of_any_length(n):
+    x = tf.placeholder(tf.float64, [None, 3])
+    m = tf.map_fn(lambda r: tf.sin(r) * r, x)
+    m_sum = tf.map_fn(lambda r: tf.reduce_sum(r * r), x)
+    m_int = tf.map_fn(lambda r: tf.cast(tf.reduce_sum(r), tf.int32) + 1, x, dtype=tf.int32)
+    s = tf.scan(lambda a, r: a * 0.5 + tf.tanh(r), x, initializer=tf.ones([3], tf.float64))
+    f = tf.foldl(lambda a, r: a * 0.9 + r * r, x, initializer=tf.zeros([3], tf.float64))
+    assert m.shape.as_list() == [None, 3] and m_sum.shape.as_list() == [None] and s.shape.as_list() == [None, 3]
+    v = RNG.normal(size=(n, 3)) * 3
+    states, a = [], np.ones(3)
+    for r in v:
+        a = a * 0.5 + np.tanh(r)
+        states.append(a)
+    fold = np.zeros(3)
+    for r in v:
+        fold = fold * 0.9 + r * r
+    with tf.Session() as sess:
+        got_m, got_sum, got_int, got_s, got_f = sess.run([m, m_sum, m_int, s, f], {x: v})
+    np.testing.assert_allclose(got_m, np.sin(v) * v)
+    np.testing.assert_allclose(got_sum, (v * v).sum(1))
+    assert got_int.dtype == np.int32 and got_int.shape == (n,)
+    np.testing.assert_array_equal(got_int, v.sum(1).astype(np.int32) + 1)
+    assert got_s.shape == (n, 3) and got_m.shape == (n, 3) and got_sum.shape == (n,)
+    np.testing.assert_allclose(got_s, np.reshape(states, (n, 3)))
+    np.testing.assert_allclose(got_f, fold)
+    w = RNG.normal(size=(n, 3))
+    loss = (tf.reduce_sum(m * w) + tf.reduce_sum(m_sum * m_sum) + tf.reduce_sum(tf.square(s) * w)
+            + tf.reduce_sum(f * f))
+    got = check_directional_grad(loss, x, v)
+    if n <= 5:
+        check_grads(loss, {x: v})
+    if n == 0:
+        assert got.shape == (0, 3)
+
+
+def test_scan_without_initializer_of_one_and_many_rows():
+    x = tf.placeholder(tf.float32, [None, 2])
+    s = tf.scan(lambda a, r: a + r, x)
+    with tf.Session() as sess:
+        for n in (1, 2, 257):
+            v = RNG.normal(size=(n, 2)).astype(np.float32)
+            got = sess.run(s, {x: v})
+            assert got.dtype == np.float32
+            np.testing.assert_allclose(got, np.cumsum(v, 0), rtol=1e-5, atol=1e-5)
+
+
+def test_an_accumulated_value_used_twice_is_not_overwritten():
+    """Two rows appended to the same value: the first may extend the shared buffer in place, the second must
+    not write over it. The body reads both results, so corruption would show in values and gradients."""
+    from summaries.engine.while_loop import append_row
+    x = tf.placeholder(tf.float64, [None, 2])
+    n = tf.shape(x)[0]
+
+    def body(i, total, acc, other):
+        r = tf.gather(x, i)
+        longer, alt = append_row(acc, r), append_row(acc, -2.0 * r)
+        return i + 1, total + tf.reduce_sum(alt * longer * longer), longer, alt
+    inv = tf.TensorShape(None)
+    _, total, acc, other = tf.while_loop(lambda i, *a: i < n, body,
+                                         (0, tf.constant(0.0, tf.float64), tf.zeros([0], tf.float64),
+                                          tf.zeros([0], tf.float64)),
+                                         shape_invariants=(tf.TensorShape([]), tf.TensorShape([]), inv, inv))
+    loss = total + tf.reduce_sum(other * acc)
+    for k in (1, 4, 5, 9, 40):  # across the buffer's growth (capacity 4, then 10, 22, 46)
+        v = RNG.normal(size=(k, 2))
+        want = 0.0
+        for j in range(k):
+            alt = np.concatenate([v[:j], -2.0 * v[j:j + 1]])
+            want += np.sum(alt * v[:j + 1] ** 2)
+        with tf.Session() as sess:
+            got_total, got_acc, got_other = sess.run([total, acc, other], {x: v})
+        np.testing.assert_allclose(got_acc, v)
+        np.testing.assert_allclose(got_other, np.concatenate([v[:-1], -2.0 * v[-1:]]))
+        np.testing.assert_allclose(got_total, want)
+        if k <= 5:
+            check_grads(loss, {x: v})
+        else:
+            check_directional_grad(loss, x, v)
+
+
+def test_append_row_kernel_shares_rows_only_when_safe():
+    from summaries.engine.while_loop import _append_row_kernel
+    a = _append_row_kernel(np.zeros([0]), np.array([1.0, 2.0]))
+    b = _append_row_kernel(a, np.array([3.0, 4.0]))
+    c = _append_row_kernel(a, np.array([5.0, 6.0]))  # a again: b owns the row past a, so c copies
+    d = _append_row_kernel(b, np.array([7.0, 8.0]))
+    np.testing.assert_array_equal(a, [[1, 2]])
+    np.testing.assert_array_equal(b, [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(c, [[1, 2], [5, 6]])
+    np.testing.assert_array_equal(d, [[1, 2], [3, 4], [7, 8]])
+    assert np.shares_memory(a, b) and np.shares_memory(b, d) and not np.shares_memory(b, c)
+    r = _append_row_kernel(d[::-1], np.array([9.0, 9.0]))  # the buffer's filled length, but not its first rows
+    np.testing.assert_array_equal(r, [[7, 8], [3, 4], [1, 2], [9, 9]])
+    np.testing.assert_array_equal(d, [[1, 2], [3, 4], [7, 8]])
+    wide = _append_row_kernel(np.zeros([0], np.float32), np.float64(1.5))  # dtypes promote as concat does
+    assert wide.dtype == np.float64
+    with pytest.raises(tf.errors.InvalidArgumentError, match="cannot follow"):
+        _append_row_kernel(b, np.array([1.0, 2.0, 3.0]))
+
+
+def test_append_row_second_derivative():
+    from summaries.engine.while_loop import append_row
+    acc, row = tf.placeholder(tf.float64, [None, 2]), tf.placeholder(tf.float64, [2])
+    out = append_row(acc, row)
+    ga, gr = tf.gradients(tf.reduce_sum(tf.sin(out)), [acc, row])
+    second = tf.reduce_sum(tf.square(ga)) + tf.reduce_sum(tf.exp(gr))
+    av, rv = RNG.normal(size=(3, 2)), RNG.normal(size=2)
+    check_grads(second, {acc: av, row: rv})
+
+
+def test_map_fn_graph_def_exports_the_append_op():
+    x = tf.placeholder(tf.float32, [None, 4], name="x")
+    y = tf.map_fn(lambda r: r * 2.0, x)
+    tf.gradients(tf.reduce_sum(y), x)
+    g = tf.get_default_graph()
+    nodes = {n.name: n for n in g.as_graph_def().node}
+    appends = [n for n in nodes.values() if n.op == "AppendRow"]
+    assert len(appends) == 1 and appends[0].name.startswith("map/while/")
+    assert all(i.split(":")[0] in nodes for i in appends[0].input) and len(appends[0].input) == 2
+    assert appends[0].attr["T"].type == tf.float32.as_datatype_enum
+    assert any(n.op == "AppendRowGrad" for n in nodes.values())
+    h = hierarchy.Hierarchy(g.as_graph_def())
+    assert not h.warnings
+
+
+def test_map_fn_and_scan_over_a_vector_have_gradients():
+    """Rows of a 1-D tensor are scalars (gather with a scalar index): the gradient scatters them back."""
+    x = tf.placeholder(tf.float64, [None])
+    loss = tf.reduce_sum(tf.map_fn(lambda r: tf.sin(r) * r, x) * tf.scan(lambda a, r: a * 0.5 + r * r, x))
+    check_grads(loss, {x: RNG.normal(size=6)})

@@ -25,7 +25,7 @@ from summaries.engine.math_ops import add, clip_by_value, less, matmul, multiply
 from summaries.engine.sequence_ops import reverse, reverse_sequence
 from summaries.engine.variables import (Initializer, constant_initializer, get_variable, variable_scope,
                                         zeros_initializer)
-from summaries.engine.while_loop import while_loop
+from summaries.engine.while_loop import append_row, while_loop
 
 
 class LSTMStateTuple(collections.namedtuple("LSTMStateTuple", ("c", "h"))):
@@ -359,7 +359,7 @@ def _loop(cell: RNNCell, x_tm: Tensor, initial_state, dtype, sequence_length):
     def body(t, flat, acc):
         out, new_state = _step(cell, gather(x_tm, t), nest.pack_as(state, flat), t, seq_len)
         last[:] = [new_state]
-        return t + 1, nest.flatten(new_state), concat([acc, expand_dims(out, 0)], 0)
+        return t + 1, nest.flatten(new_state), append_row(acc, out)
     acc_shape = TensorShape([None]).concatenate(acc0.shape[1:])
     _, flat, acc = while_loop(lambda t, flat, acc: less(t, n), body, (0, flat0, acc0),
                               shape_invariants=(TensorShape([]), [s.shape for s in flat0], acc_shape))

@@ -9,17 +9,19 @@ the forward kernel kept for each iteration.
 """
 from __future__ import annotations
 
+import threading
+import weakref
 
 import numpy as np
 
 from summaries.engine import dtypes as dt
 from summaries.engine import nest
-from summaries.engine.array_ops import concat, expand_dims, gather, reshape, shape, zeros, zeros_like
+from summaries.engine.array_ops import expand_dims, gather, reshape, shape, zeros, zeros_like
 from summaries.engine.dtypes import TensorShape, as_shape
-from summaries.engine.errors import InvalidArgumentError
+from summaries.engine.errors import InvalidArgumentError, kernel_error
 from summaries.engine.gradients import gradients
 from summaries.engine.graph import (Tensor, convert_to_tensor, is_tensor_like, make_op, name_scope,
-                                    register_gradient)
+                                    register_gradient, simple_op)
 from summaries.engine.math_ops import less
 
 _SHAPE_HINT = ("To allow the shape to vary across iterations, use the `shape_invariants` argument of "
@@ -231,6 +233,15 @@ def _grad_body(op, ctx):
     return gctx
 
 
+def _add_into(a, b):
+    """a + b, written into `a` (a sum the gradient kernel made, seen by nothing else) when that keeps its
+    dtype and shape: no new array per iteration."""
+    if isinstance(a, np.ndarray) and a.shape == np.shape(b) and np.result_type(a, b) == a.dtype:
+        a += b
+        return a
+    return a + b
+
+
 def _grad_factory(ctx, gctx):
     nfl = len(gctx.fl)
 
@@ -244,7 +255,7 @@ def _grad_factory(ctx, gctx):
             for vals in reversed(states):
                 out = plan.run(vals + caps + gv + outer)
                 gv = out[:nfl]
-                gc = [a + b for a, b in zip(gc, out[nfl:])]
+                gc = [_add_into(a, b) for a, b in zip(gc, out[nfl:])]
             res = (*gv, *gc)
             return res if len(res) > 1 else res[0]
         return kernel
@@ -270,13 +281,66 @@ def _while_grad(op, *grads):
     return res
 
 
-# ---- map_fn / scan / foldl -----------------------------------------------------------------------------
-def _append(acc: Tensor, y: Tensor) -> Tensor:
+# ---- row accumulation ------------------------------------------------------------------------------
+# map_fn / scan / dynamic_rnn stack one row per iteration. Concatenating onto the rows so far would copy them
+# every time (quadratic), so op AppendRow writes the row into spare capacity of a buffer that doubles when
+# full and returns a view of the filled rows. Views stay valid: a buffer is only extended past its fill mark,
+# and only from a value that ends exactly there (a value seen twice has its later rows copied, not shared).
+_filled: dict = {}  # id(buffer) -> rows written to it so far (a live buffer; entries go when it is freed)
+_filled_lock = threading.Lock()
+
+
+def _append_row_kernel(acc: np.ndarray, y) -> np.ndarray:
+    """AppendRow's kernel: in place when `acc` is exactly a buffer's filled rows with room left, else a copy
+    into a new buffer (with room for as many rows again)."""
+    y = np.asarray(y)
+    n, buf = len(acc), acc.base
+    with _filled_lock:
+        if (buf is not None and _filled.get(id(buf)) == n and n < len(buf) and acc.shape[1:] == y.shape
+                and acc.ctypes.data == buf.ctypes.data and np.result_type(buf.dtype, y.dtype) == buf.dtype):
+            buf[n] = y  # acc is exactly buf[:n]: the row past it is spare, no other value sees it
+            _filled[id(buf)] = n + 1
+            return buf[:n + 1]
+    if acc.size == 0:
+        acc = acc.reshape((0,) + y.shape)  # the empty [0] vector a loop starts from
+    elif acc.shape[1:] != y.shape:
+        raise kernel_error(f"AppendRow: a row of shape {y.shape} cannot follow rows of shape {acc.shape[1:]}")
+    buf = np.empty((max(4, 2 * n + 2),) + y.shape, np.result_type(acc.dtype, y.dtype))
+    buf[:n] = acc
+    buf[n] = y
+    _filled[id(buf)] = n + 1  # a new buffer: no other thread sees it yet
+    weakref.finalize(buf, _filled.pop, id(buf), None)
+    return buf[:n + 1]
+
+
+def append_row(acc: Tensor, y: Tensor) -> Tensor:
     """`acc` (rows so far, or an empty [0] vector before the first) with `y` as one more row."""
-    rows = reshape(acc, concat([[-1], shape(y)], 0))
-    return concat([rows, expand_dims(y, 0)], 0)
+    return simple_op("AppendRow", [acc, y], acc.dtype, TensorShape([None]).concatenate(y.shape),
+                     _append_row_kernel).outputs[0]
 
 
+def _split_last_row(g, acc):
+    """AppendRow's gradient: views of the incoming gradient, all rows but the last (for `acc`) and the last."""
+    g = np.asarray(g)
+    return np.reshape(g[:-1], np.shape(acc)), g[-1, ...]
+
+
+@register_gradient("AppendRow")
+def _append_row_grad(op, g):
+    acc, y = op.inputs
+    with op.graph.name_scope("AppendRowGrad") as s:
+        gop = make_op("AppendRowGrad", s, [g, acc], [(g.dtype, acc.shape), (g.dtype, y.shape)],
+                      kernel=_split_last_row)
+    return list(gop.outputs)
+
+
+@register_gradient("AppendRowGrad")
+def _split_last_row_grad(op, g_acc, g_row):
+    """AppendRowGrad is linear in its gradient input: its own gradient joins the two parts back as rows."""
+    return [append_row(g_acc, g_row), None]
+
+
+# ---- map_fn / scan / foldl -----------------------------------------------------------------------------
 def _stacked(acc: Tensor, row: TensorShape, n) -> Tensor:
     """The rows accumulated in a loop with their static shape; a known row shape also fixes zero rows."""
     out = reshape(acc, [-1] + row.as_list()) if row.is_fully_defined() else acc
@@ -312,7 +376,7 @@ def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop: bool = Tr
             nest.assert_same_structure(out_spec, out)
             ys = [convert_to_tensor(y, d) for y, d in zip(nest.flatten(out), dtypes)]
             rows[:] = [y.shape for y in ys]
-            return [i + 1] + [_append(a, y) for a, y in zip(accs, ys)]
+            return [i + 1] + [append_row(a, y) for a, y in zip(accs, ys)]
         res = while_loop(lambda i, *accs: less(i, n), body, [0] + [zeros([0], d) for d in dtypes],
                          shape_invariants=[[]] + [TensorShape(None)] * len(dtypes), back_prop=back_prop,
                          return_same_structure=True)
@@ -331,7 +395,7 @@ def _fold(fn, elems, initializer, collect: bool, back_prop: bool):
         out = fn(nest.pack_as(a_spec, vs[:k]), _row(spec, xs, i))
         nest.assert_same_structure(a_spec, out)
         ys = [_as_tensor_of(y, a) for y, a in zip(nest.flatten(out), a0)]
-        return [i + 1] + ys + [_append(acc, y) for acc, y in zip(vs[k:], ys)]
+        return [i + 1] + ys + [append_row(acc, y) for acc, y in zip(vs[k:], ys)]
     res = while_loop(lambda i, *vs: less(i, n), body, [int(initializer is None)] + a0 + accs,
                      shape_invariants=[[]] + [a.shape for a in a0] + [TensorShape(None)] * len(accs),
                      back_prop=back_prop, return_same_structure=True)
