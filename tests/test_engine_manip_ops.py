@@ -277,6 +277,17 @@ def test_boolean_mask_unknown_dims_and_errors():
         tf.boolean_mask(tf.zeros([3, 2]), [True, False])
 
 
+# ---- gather ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape,idx,axis", [((5,), 3, 0), ((5,), [4, 0, 4], 0), ((3, 4), 2, 1), ((3, 4), 1, 0),
+                                            ((3, 4), [[0, 3], [3, 3]], 1), ((2, 3, 4), [1, 0], -2),
+                                            ((2, 3, 4), 0, -1)])
+def test_gather_values_and_gradient_for_any_index_rank_and_axis(shape, idx, axis):
+    """Scalar indices on any axis (e.g. map_fn reading row i of a vector) and repeated indices accumulate."""
+    x = rand(*shape)
+    np.testing.assert_allclose(run(tf.gather(tf.constant(x), idx, axis=axis)), np.take(x, idx, axis=axis))
+    check_grad(lambda p: tf.gather(p, idx, axis=axis), [x])
+
+
 # ---- gather_nd ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("idx", [[[0, 1], [2, 0]], [[1], [0], [1]], [[[0, 1, 1]], [[2, 0, 0]]], [1, 0]])
 def test_gather_nd_values_shape_gradient(idx):

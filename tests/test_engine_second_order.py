@@ -84,3 +84,21 @@ def test_second_derivative_through_a_cond(xv):
         want = np.array([(sess.run(y, {x: xv + h * e}) - 2 * sess.run(y, {x: xv}) + sess.run(y, {x: xv - h * e}))
                          / h ** 2 for e in np.eye(3)])
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_second_derivative_through_a_broadcast_gradient():
+    """d(x * b)/db sums a broadcast gradient back to b's shape (math_ops.sum_to's Sum); its own gradient
+    broadcasts back. Known shapes by finite differences; unknown shapes (the Sum's other form) must agree."""
+    xv, bv = RNG.standard_normal((3, 4)), RNG.standard_normal(4)
+    first = lambda x, b: tf.gradients(tf.reduce_sum(tf.sin(x * b)), [b])[0]  # noqa: E731
+    check_gradients(first, [xv, bv])
+    tf.reset_default_graph()
+    x, b = tf.placeholder(tf.float64, [None, 4]), tf.placeholder(tf.float64, [None])
+    known_x, known_b = tf.placeholder(tf.float64, [3, 4]), tf.placeholder(tf.float64, [4])
+    unknown = tf.gradients(tf.reduce_sum(tf.square(first(x, b))), [x, b])
+    known = tf.gradients(tf.reduce_sum(tf.square(first(known_x, known_b))), [known_x, known_b])
+    with tf.Session() as sess:
+        got = sess.run(unknown, {x: xv, b: bv})
+        want = sess.run(known, {known_x: xv, known_b: bv})
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12)

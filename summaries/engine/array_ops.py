@@ -451,8 +451,13 @@ def _gather_grad(op, g):
     p, i = op.inputs
 
     def k(gv, pv, iv):
+        """Scatter-add g into zeros like params: g's index dims (at `axis`, as many as the indices have)
+        go first, to line up with the gathered axis moved first in the output."""
         out = np.zeros(np.shape(pv), dtype=gv.dtype)
-        np.add.at(np.moveaxis(out, axis, 0), np.asarray(iv), np.moveaxis(gv, axis, 0))
+        iv = np.asarray(iv)
+        at = axis % out.ndim
+        index_dims = list(range(at, at + iv.ndim))
+        np.add.at(np.moveaxis(out, at, 0), iv, np.moveaxis(gv, index_dims, list(range(iv.ndim))))
         return out
     return [simple_op("UnsortedSegmentSum", [g, p, i], g.dtype, p.shape, k).outputs[0], None]
 

@@ -127,9 +127,12 @@ def _expand_back(gv, xshape, axes, keep):
 
 @register_gradient("Sum")
 def _sum_grad(op, g):
+    """Also the gradient of math_ops.sum_to's Sum (a broadcast gradient summed back; no axes attr, and one
+    or two inputs): its result broadcasts straight back to its input's shape."""
     x = op.inputs[0]
-    axes, keep = op.attrs["axes"], op.attrs["keep_dims"]
-    return [_grad_op("Tile", [g, x], lambda gv, xv: _expand_back(gv, np.shape(xv), axes, keep), x), None]
+    axes, keep = op.attrs.get("axes"), op.attrs.get("keep_dims", False)
+    back = _grad_op("Tile", [g, x], lambda gv, xv: _expand_back(gv, np.shape(xv), axes, keep), x)
+    return [back, None][:len(op.inputs)]
 
 
 @register_gradient("Mean")
