@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import socket
 import struct
 import sys
@@ -32,7 +33,10 @@ MAX_HEAD = 65536  # bytes of request line and headers together
 MAX_BODY = 4 << 20  # bytes of request body (the scalars batch POST), read into memory; larger: JSON 413
 IDLE_TIMEOUT = 120.0  # seconds a kept-alive connection may stay silent (and a send may stall)
 LINGER_SECONDS, LINGER_BYTES = 2.0, 64 << 20  # how long and how much to read after refusing a request
-NO_BODY_STATUS = (b"1", b"204", b"304")
+MAX_CONNECTIONS = 512  # open connections (a thread each); more wait in the listen backlog
+NO_BODY_STATUS = ("1", "204", "304")
+TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # what a header name may be (RFC 9110 5.1)
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # in a line before its CRLF: bare CR, NUL, ...
 
 
 class BadRequest(Exception):
@@ -41,6 +45,10 @@ class BadRequest(Exception):
     def __init__(self, status: str, message: str):
         super().__init__(message)
         self.status = status
+
+
+class ClientGone(OSError):
+    """The client closed the connection or stopped reading: nothing more can be sent."""
 
 
 class Server:
@@ -54,39 +62,51 @@ class Server:
         self.verbose = verbose
         self.server_name = host  # only read when a request has no Host header; no DNS lookup for it
         self.server_port = str(self.socket.getsockname()[1])
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.open: set[socket.socket] = set()
 
     def serve_forever(self) -> None:
         while True:
+            self.slots.acquire()
             try:
                 conn, peer = self.socket.accept()
             except OSError:
+                self.slots.release()
                 if self.socket.fileno() == -1:  # closed by server_close
                     return
-                continue  # e.g. too many open files: keep serving the connections there are
+                time.sleep(0.05)  # e.g. out of file descriptors: wait for connections to end, do not spin
+                continue
+            self.open.add(conn)
             threading.Thread(target=self._serve_connection, args=(conn, peer), daemon=True).start()
 
     def server_close(self) -> None:
-        try:
-            self.socket.shutdown(socket.SHUT_RDWR)  # wakes an accept() blocked in another thread (Linux)
-        except OSError:
-            pass
+        """Stop accepting and end every open connection (a kept-alive one would otherwise be served on)."""
+        for sock in [self.socket, *list(self.open)]:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # also wakes an accept() blocked in another thread (Linux)
+            except OSError:
+                pass
         self.socket.close()
 
     def _serve_connection(self, conn: socket.socket, peer) -> None:
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # each send is a whole head or body
-        # Kernel timeouts, not settimeout(): that makes Python poll before every send of a large body.
-        idle = struct.pack("ll", int(IDLE_TIMEOUT), 0)
-        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, idle)
-        conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, idle)
         reader = conn.makefile("rb", buffering=65536)
         try:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # each send is a whole head or body
+            # Kernel timeouts, not settimeout(): that makes Python poll before every send of a large body.
+            idle = struct.pack("ll", int(IDLE_TIMEOUT), 0)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, idle)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, idle)
             while Exchange(self, conn, reader, peer).run():
                 pass
         except OSError:  # the client went away, or stayed silent past IDLE_TIMEOUT
             pass
+        except Exception:  # a bug here must not print a thread's traceback and leave the socket open
+            log.exception("error on the connection from %s", peer[0])
         finally:
+            self.open.discard(conn)
             reader.close()
             conn.close()
+            self.slots.release()
 
 
 class Exchange:
@@ -97,6 +117,8 @@ class Exchange:
         self.status = self.headers = None
         self.head_sent = False
         self.chunked = False
+        self.bodiless = False  # HEAD, 1xx, 204, 304: whatever the app yields is not sent
+        self.left = None  # bytes of body still owed when the app declared a Content-Length
         self.keep_alive = False
         self.method = "-"
 
@@ -130,6 +152,8 @@ class Exchange:
         line = self.reader.readline(limit + 1)
         if len(line) > limit:
             raise too_long
+        if line and CONTROL.search(line.rstrip(b"\r\n").decode("latin-1")):
+            raise BadRequest("400 Bad Request", "control character in the request head")
         return line
 
     def _read_request(self) -> dict | None:
@@ -139,8 +163,8 @@ class Exchange:
             line = self._read_line(MAX_LINE, too_long)
         if not line:
             return None
-        parts = line.split()
-        if len(parts) != 3 or not line.endswith(b"\n"):
+        parts = line.rstrip(b"\r\n").split(b" ")
+        if len(parts) != 3 or not all(parts) or not line.endswith(b"\n"):
             raise BadRequest("400 Bad Request", "malformed request line")
         method, target, version = (p.decode("latin-1") for p in parts)
         if version not in ("HTTP/1.1", "HTTP/1.0"):
@@ -148,8 +172,11 @@ class Exchange:
         self.method = method
         environ = self._headers_environ(len(line))
         if target[:8].lower().startswith(("http://", "https://")):  # absolute form: its authority is the Host
-            environ["HTTP_HOST"], _, rest = target.split("://", 1)[1].partition("/")
-            target = "/" + rest
+            rest = target.split("://", 1)[1]
+            cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+            environ["HTTP_HOST"], target = rest[:cut], "/" + rest[cut:].lstrip("/")
+        elif version == "HTTP/1.1" and ("HTTP_HOST" not in environ or "," in environ["HTTP_HOST"]):
+            raise BadRequest("400 Bad Request", "an HTTP/1.1 request needs exactly one Host header")
         if not target.startswith("/"):
             raise BadRequest("400 Bad Request", "request target must be a path")
         path, _, query = target.partition("?")
@@ -160,7 +187,7 @@ class Exchange:
             "QUERY_STRING": query, "RAW_URI": target, "REQUEST_URI": target, "SERVER_PROTOCOL": version,
             "SERVER_NAME": self.server.server_name, "SERVER_PORT": self.server.server_port,
             "REMOTE_ADDR": self.peer[0], "REMOTE_PORT": str(self.peer[1]),
-            "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": self._read_body(environ),
+            "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": self._read_body(environ, version),
             "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": False,
             "wsgi.run_once": False, "wsgi.input_terminated": True,
         })
@@ -177,28 +204,28 @@ class Exchange:
             if not line.endswith(b"\n"):
                 raise BadRequest("400 Bad Request", "request headers end early")
             name, colon, value = line.decode("latin-1").partition(":")
-            if not colon or not name or name != name.strip() or " " in name:
+            if not colon or not TOKEN.fullmatch(name):
                 raise BadRequest("400 Bad Request", "malformed header line")
             if "_" in name:  # `X_Forwarded_For` would alias `X-Forwarded-For` in the environ: drop it
                 continue
             key = name.upper().replace("-", "_")
             key = key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key
-            value = value.strip()
+            value = value.strip(" \t\r\n")
             environ[key] = f"{environ[key]},{value}" if key in environ else value
         raise too_big
 
-    def _read_body(self, environ: dict) -> io.BytesIO:
+    def _read_body(self, environ: dict, version: str) -> io.BytesIO:
         """The whole body, read before the app runs (so a kept-alive connection is never left mid-body)."""
         if "HTTP_TRANSFER_ENCODING" in environ:
             raise BadRequest("411 Length Required", "chunked request bodies are not supported; send Content-Length")
         length = environ.get("CONTENT_LENGTH", "")
         if not length:
             return io.BytesIO(b"")
-        if not length.isdigit() or len(length) > 12:
+        if not (length.isascii() and length.isdigit()) or len(length) > 12:
             raise BadRequest("400 Bad Request", "Content-Length must be a number of bytes")
         if int(length) > MAX_BODY:
             raise BadRequest("413 Payload Too Large", f"request body over {MAX_BODY} bytes")
-        if environ.get("HTTP_EXPECT", "").lower() == "100-continue":
+        if version == "HTTP/1.1" and environ.get("HTTP_EXPECT", "").lower() == "100-continue":
             self.conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
         body = self.reader.read(int(length)) or b""  # None: the client went silent (SO_RCVTIMEO)
         if len(body) != int(length):
@@ -223,9 +250,9 @@ class Exchange:
             finally:
                 if hasattr(result, "close"):
                     result.close()
-        except OSError:
-            raise  # the client went away: nothing to answer
-        except Exception:
+        except ClientGone:
+            raise  # nothing can be answered
+        except Exception:  # the app's own errors, OSError included
             log.exception("error serving %s %s", self.method, environ.get("PATH_INFO"))
             if self.head_sent:  # a broken body cannot be mended: end the connection so the client sees it
                 self.keep_alive = False
@@ -239,8 +266,13 @@ class Exchange:
         lines = [f"HTTP/1.1 {self.status}", *(f"{name}: {value}" for name, value in self.headers)]
         if "date" not in names:
             lines.append("Date: " + _http_date())
-        bodiless = self.method == "HEAD" or self.status.encode()[:3].startswith(NO_BODY_STATUS)
-        if "content-length" not in names and not bodiless:
+        self.bodiless = self.method == "HEAD" or self.status.startswith(NO_BODY_STATUS)
+        if "transfer-encoding" in names:  # the server frames the body; an app's own framing would double it
+            raise ValueError("a WSGI app must not set Transfer-Encoding")
+        length = next((value for name, value in self.headers if name.lower() == "content-length"), None)
+        if length is not None:
+            self.left = int(length)
+        elif not self.bodiless:
             if self.keep_alive:
                 self.chunked = True
                 lines.append("Transfer-Encoding: chunked")
@@ -251,13 +283,20 @@ class Exchange:
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
     def _write(self, chunk: bytes) -> None:
-        if self.status is None:
-            raise AssertionError("WSGI app wrote a body before start_response")
+        if self.status is None or not isinstance(chunk, (bytes, bytearray)):
+            raise TypeError("a WSGI app must call start_response, then yield bytes")
         parts = []
         if not self.head_sent:
             parts.append(self._head())
             self.head_sent = True
-        if chunk and self.method != "HEAD":
+        if self.bodiless:
+            chunk = b""
+        elif self.left is not None:  # never more than declared: extra bytes would pose as the next response
+            if len(chunk) > self.left:
+                self.keep_alive = False
+                chunk = chunk[:self.left]
+            self.left -= len(chunk)
+        if chunk:
             parts.extend((b"%x\r\n" % len(chunk), chunk, b"\r\n") if self.chunked else (chunk,))
         self._send(parts)
 
@@ -266,14 +305,19 @@ class Exchange:
             self._write(b"")
         if self.chunked:
             self._send([b"0\r\n\r\n"])
+        if self.left and not self.bodiless:  # fewer bytes than declared: only closing tells the client
+            self.keep_alive = False
 
     def _send(self, parts: list) -> None:
         """Small parts joined into one packet; a large body sent as it is, never copied."""
-        if sum(len(p) for p in parts) <= 65536:
-            self.conn.sendall(b"".join(parts))
-            return
-        for part in parts:
-            self.conn.sendall(part)
+        try:
+            if sum(len(p) for p in parts) <= 65536:
+                self.conn.sendall(b"".join(parts))
+                return
+            for part in parts:
+                self.conn.sendall(part)
+        except OSError as e:
+            raise ClientGone(str(e)) from e
 
     def _send_error(self, status: str, message: str) -> None:
         body = json.dumps({"error": message}).encode()

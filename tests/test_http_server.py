@@ -36,6 +36,11 @@ def streaming_app(environ, start_response):
 def failing_app(environ, start_response):
     if environ["PATH_INFO"] == "/before":
         raise RuntimeError("broken before the response started")
+    if environ["PATH_INFO"] == "/oserror":  # an app's own OSError is a 500, not taken for a client gone
+        raise FileNotFoundError("/missing/file")
+    if environ["PATH_INFO"] == "/text":
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return ["not bytes"]
 
     def body():
         yield b"partial"
@@ -145,9 +150,11 @@ def test_absolute_form_target_sets_path_and_host(serve_app):
     """RFC 9112 3.2.2: a server must accept `GET http://host/path`, and the authority replaces Host
     (so the app's Host check sees the name the client really asked for)."""
     port = serve_app(echo_app)
-    raw = raw_exchange(port, b"GET http://Elsewhere:99/p?q=1 HTTP/1.1\r\nHost: local\r\nConnection: close\r\n\r\n")
-    seen = json.loads(raw.split(b"\r\n\r\n", 1)[1])
-    assert (seen["HTTP_HOST"], seen["PATH_INFO"], seen["QUERY_STRING"]) == ("Elsewhere:99", "/p", "q=1")
+    for target, want in ((b"http://Elsewhere:99/p?q=1", ("Elsewhere:99", "/p", "q=1")),
+                         (b"http://x?q=1", ("x", "/", "q=1"))):
+        raw = raw_exchange(port, b"GET " + target + b" HTTP/1.1\r\nHost: local\r\nConnection: close\r\n\r\n")
+        seen = json.loads(raw.split(b"\r\n\r\n", 1)[1])
+        assert (seen["HTTP_HOST"], seen["PATH_INFO"], seen["QUERY_STRING"]) == want
 
 
 def test_headers_reach_the_app_and_underscore_names_are_dropped(serve_app):
@@ -162,15 +169,21 @@ def test_headers_reach_the_app_and_underscore_names_are_dropped(serve_app):
 @pytest.mark.parametrize("request_bytes,status", [
     (b"GARBAGE\r\n\r\n", 400),
     (b"GET /x HTTP/2.0\r\n\r\n", 505),
-    (b"GET * HTTP/1.1\r\n\r\n", 400),
-    (b"\r\n\r\nGET / HTTP/1.1\r\n\r\n", 400),
+    (b"GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+    (b"\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
     (b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\n\r\n", 414),
     (b"GET / HTTP/1.1\r\n" + b"X-A: b\r\n" * 200 + b"\r\n", 431),
     (b"GET / HTTP/1.1\r\nX-Big: " + b"b" * 70000 + b"\r\n\r\n", 431),
     (b"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n", 400),
-    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 411),
-    (b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400),
-    (b"POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n", 413),
+    (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 411),
+    (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400),
+    (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \xb2\r\n\r\n", 400),  # a digit to str.isdigit, not to int()
+    (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999\r\n\r\n", 413),
+    (b"GET / HTTP/1.1\r\n\r\n", 400),  # HTTP/1.1 without Host (RFC 9112 3.2)
+    (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: a\r\nX: a\rTransfer-Encoding: chunked\r\n\r\n", 400),  # bare CR
+    (b"GET / HTTP/1.1\r\nHost: a\r\nX\x00Y: 1\r\n\r\n", 400),
+    (b"GET\x0c/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
 ])
 def test_bad_requests_get_a_json_error_and_the_connection_closes(serve_app, request_bytes, status):
     port = serve_app(echo_app)
@@ -181,7 +194,8 @@ def test_bad_requests_get_a_json_error_and_the_connection_closes(serve_app, requ
 
 def test_failing_app_gives_500_before_the_body_and_a_cut_connection_after(serve_app):
     port = serve_app(failing_app)
-    assert json_error_status(raw_exchange(port, b"GET /before HTTP/1.1\r\n\r\n")) == 500
+    for path in (b"/before", b"/oserror", b"/text"):
+        assert json_error_status(raw_exchange(port, b"GET " + path + b" HTTP/1.1\r\nHost: a\r\n\r\n")) == 500
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     conn.request("GET", "/middle")
     response = conn.getresponse()
@@ -205,8 +219,59 @@ def test_body_cut_short_by_a_silent_client_is_a_400_not_a_dead_thread(serve_app,
     monkeypatch.setattr(serving, "IDLE_TIMEOUT", 1.0)
     port = serve_app(echo_app)
     for sent in (b"abc", b""):  # part of the body, or none of it
-        raw = raw_exchange(port, b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n" + sent, wait=5)
+        raw = raw_exchange(port, b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n" + sent, wait=5)
         assert json_error_status(raw) == 400
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)  # the server goes on serving
     conn.request("GET", "/next")
     assert json.loads(conn.getresponse().read())["PATH_INFO"] == "/next"
+
+
+def lying_app(environ, start_response):
+    """Declares a Content-Length the body does not match, or sends a body where none may be."""
+    declared, body, status = {"/short": ("10", b"abc", "200 OK"), "/long": ("3", b"abcdef", "200 OK"),
+                              "/nocontent": (None, b"oops", "204 No Content")}[environ["PATH_INFO"]]
+    start_response(status, [("Content-Length", declared)] if declared else [])
+    return [body]
+
+
+def test_a_body_that_does_not_match_its_framing_never_poses_as_the_next_response(serve_app):
+    port = serve_app(lying_app)
+    nxt = b"GET /short HTTP/1.1\r\nHost: a\r\n\r\n"
+    short = raw_exchange(port, b"GET /short HTTP/1.1\r\nHost: a\r\n\r\n" + nxt)
+    assert short.endswith(b"\r\n\r\nabc") and short.count(b"HTTP/1.1 200") == 1  # closed, not reused
+    long = raw_exchange(port, b"GET /long HTTP/1.1\r\nHost: a\r\n\r\n" + nxt)
+    assert long.endswith(b"\r\n\r\nabc") and long.count(b"HTTP/1.1 200") == 1  # cut at the declared length
+    none = raw_exchange(port, b"GET /nocontent HTTP/1.1\r\nHost: a\r\n\r\n" + nxt)
+    assert b"oops" not in none and none.count(b"HTTP/1.1 204") == 1 and none.startswith(b"HTTP/1.1 204")
+    assert none.split(b"HTTP/1.1 200 OK", 1)[1].endswith(b"\r\n\r\nabc")  # the next response framed right
+
+
+def test_connections_beyond_the_cap_wait_for_a_free_slot(serve_app, monkeypatch):
+    monkeypatch.setattr(serving, "MAX_CONNECTIONS", 2)
+    port = serve_app(echo_app)
+    silent = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(2)]
+    answered = threading.Event()
+
+    def third():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/third")
+        if json.loads(conn.getresponse().read())["PATH_INFO"] == "/third":
+            answered.set()
+    threading.Thread(target=third, daemon=True).start()
+    assert not answered.wait(0.5), "a third connection was served while two held every slot"
+    silent[0].close()
+    assert answered.wait(5), "the freed slot was not given to the waiting connection"
+    silent[1].close()
+
+
+def test_server_close_ends_kept_alive_connections(serve_app):
+    server = serving.make_server("127.0.0.1", 0, echo_app)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    conn = http.client.HTTPConnection("127.0.0.1", server.socket.getsockname()[1], timeout=5)
+    conn.request("GET", "/")
+    conn.getresponse().read()
+    server.server_close()
+    conn.auto_open = 0  # do not let the client reconnect behind our back
+    with pytest.raises((http.client.HTTPException, OSError)):
+        conn.request("GET", "/again")
+        conn.getresponse().read()
