@@ -54,3 +54,34 @@ def check_gradients(build, inputs, wrt=None, atol: float = 1e-6, rtol: float = 1
         for got, i in zip(analytic, wrt):
             want = numeric_grad(lambda v: sess.run(loss, {**feed, phs[i]: v}), inputs[i], eps)
             np.testing.assert_allclose(got, want, atol=atol, rtol=rtol, err_msg=f"input {i}")
+
+
+def check_loss_gradients(loss, inputs: dict, rtol: float = 1e-6, atol: float = 1e-8) -> None:
+    """tf.gradients of the scalar tensor `loss` w.r.t. each placeholder in `inputs` (placeholder -> float64
+    value) against central differences of the same graph."""
+    import summaries as tf
+
+    phs = list(inputs)
+    grads = tf.gradients(loss, phs)
+    assert all(g is not None for g in grads)
+    with tf.Session() as sess:
+        got = sess.run(grads, inputs)
+        for ph, g in zip(phs, got):
+            def f(v, ph=ph):
+                return sess.run(loss, {**inputs, ph: v})
+            np.testing.assert_allclose(g, numeric_grad(f, np.asarray(inputs[ph], np.float64)), rtol=rtol, atol=atol)
+
+
+def check_directional_gradient(loss, ph, v: np.ndarray, eps: float = 1e-6, seed: int = 0) -> np.ndarray:
+    """<tf.gradients(loss, ph), d> against a central difference of `loss` along one random direction d: a
+    finite-difference check that stays cheap for long loops. Returns the gradient."""
+    import summaries as tf
+
+    g = tf.gradients(loss, ph)[0]
+    d = np.random.default_rng(seed).normal(size=v.shape)
+    with tf.Session() as sess:
+        got = sess.run(g, {ph: v})
+        want = (sess.run(loss, {ph: v + eps * d}) - sess.run(loss, {ph: v - eps * d})) / (2 * eps)
+    assert got.shape == v.shape
+    np.testing.assert_allclose(np.sum(got * d), want, rtol=1e-6, atol=1e-8)
+    return got

@@ -450,16 +450,20 @@ def _gather_grad(op, g):
     axis = op.attrs["axis"]
     p, i = op.inputs
 
-    def k(gv, pv, iv):
-        """Scatter-add g into zeros like params: g's index dims (at `axis`, as many as the indices have)
-        go first, to line up with the gathered axis moved first in the output."""
-        out = np.zeros(np.shape(pv), dtype=gv.dtype)
+    def add_rows(out, gv, iv):
+        """Scatter-add g into `out` (shaped like params), in place: g's index dims (at `axis`, as many as the
+        indices have) go first, to line up with the gathered axis moved first in the output."""
         iv = np.asarray(iv)
         at = axis % out.ndim
         index_dims = list(range(at, at + iv.ndim))
         np.add.at(np.moveaxis(out, at, 0), iv, np.moveaxis(gv, index_dims, list(range(iv.ndim))))
         return out
-    return [simple_op("UnsortedSegmentSum", [g, p, i], g.dtype, p.shape, k).outputs[0], None]
+
+    def k(gv, pv, iv):
+        return add_rows(np.zeros(np.shape(pv), dtype=gv.dtype), gv, iv)
+    scatter = simple_op("UnsortedSegmentSum", [g, p, i], g.dtype, p.shape, k)
+    scatter._add_rows = add_rows  # a loop's gradient may add (g, indices) into its running sum instead
+    return [scatter.outputs[0], None]
 
 
 def where(condition, x=None, y=None, name=None) -> Tensor:

@@ -218,7 +218,11 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
 
 # ---- gradient ----------------------------------------------------------------------------------------
 def _grad_body(op, ctx):
-    """Trace d(body)/d(loop vars, captures) once, in its own loop context; zeros where a path is missing."""
+    """Trace d(body)/d(loop vars, captures) once, in its own loop context; zeros where a loop variable's path
+    is missing. A capture's gradient is fetched as its terms (the parts `gradients` summed), so that the
+    scatter of a gather of its rows can be fetched as (rows, indices) and added in place by the kernel: a
+    dense scatter per iteration would make map_fn / scan / dynamic_rnn's gradient quadratic in the rows.
+    The dense scatter ops stay in the graph (unrun), so the exported graph is unchanged."""
     g = op.graph
     fl = [i for i, s in enumerate(ctx.vars) if s.dtype.is_floating]
     fc = [j for j, s in enumerate(ctx.standins) if s.dtype.is_floating]
@@ -227,10 +231,29 @@ def _grad_body(op, ctx):
         gctx.gys = [_enter(ctx.vars[i], ctx.vars[i].shape, name="grad_y") for i in fl]
         xs = [ctx.vars[i] for i in fl] + [ctx.standins[j] for j in fc]
         dxs = gradients([ctx.body[i] for i in fl], xs, grad_ys=gctx.gys, name="body_grad")
-        gctx.dxs = [zeros_like(x) if d is None else gctx.capture(d) for d, x in zip(dxs, xs)]
+        dense, scatters = [], []  # (k: which capture, a dense term) and (k, a scatter op)
+        for k, (d, s) in enumerate(zip(dxs[len(fl):], xs[len(fl):])):
+            terms = [] if d is None else [d]
+            if d is not None and d.op.type == "AddN" and any(_scatters(t, s) for t in d.op.inputs):
+                terms = list(d.op.inputs)
+            for t in terms:
+                if _scatters(t, s):
+                    scatters.append((k, t.op))
+                else:
+                    dense.append((k, t))
+        gctx.dxs = [zeros_like(x) if d is None else gctx.capture(d) for d, x in zip(dxs[:len(fl)], xs)] + \
+            [gctx.capture(t) for _, t in dense] + \
+            [gctx.capture(sc.inputs[n]) for _, sc in scatters for n in (0, 2)]  # each scatter's rows, indices
     gctx.fl, gctx.fc = fl, fc
+    gctx.dense_to = [k for k, _ in dense]
+    gctx.rows_to = [(k, sc._add_rows) for k, sc in scatters]
     ctx.grad = gctx
     return gctx
+
+
+def _scatters(t: Tensor, s: Tensor) -> bool:
+    """Whether `t` is gather's gradient for params `s` (a dense scatter-add of rows into zeros like `s`)."""
+    return getattr(t.op, "_add_rows", None) is not None and t.op.inputs[1] is s
 
 
 def _add_into(a, b):
@@ -242,8 +265,16 @@ def _add_into(a, b):
     return a + b
 
 
+def _add_rows_into(a: np.ndarray, add_rows, rows, indices) -> np.ndarray:
+    """a + the scatter of `rows` at `indices` (as gather's gradient), added into `a` (a gradient kernel's own
+    sum) in its dtype or, when the rows' dtype is wider, a copy in theirs: costs the rows, not all of `a`."""
+    rows = np.asarray(rows)
+    t = np.result_type(a.dtype, rows.dtype)
+    return add_rows(a if t == a.dtype else a.astype(t), rows, indices)
+
+
 def _grad_factory(ctx, gctx):
-    nfl = len(gctx.fl)
+    nfl, nd = len(gctx.fl), len(gctx.dense_to)
 
     def factory(sess):
         plan = sess.plan(gctx.dxs, ctx.vars + ctx.standins + gctx.gys + gctx.standins)
@@ -255,7 +286,11 @@ def _grad_factory(ctx, gctx):
             for vals in reversed(states):
                 out = plan.run(vals + caps + gv + outer)
                 gv = out[:nfl]
-                gc = [_add_into(a, b) for a, b in zip(gc, out[nfl:])]
+                for k, b in zip(gctx.dense_to, out[nfl:nfl + nd]):
+                    gc[k] = _add_into(gc[k], b)
+                rows = out[nfl + nd:]
+                for (k, add_rows), r, i in zip(gctx.rows_to, rows[::2], rows[1::2]):
+                    gc[k] = _add_rows_into(gc[k], add_rows, r, i)
             res = (*gv, *gc)
             return res if len(res) > 1 else res[0]
         return kernel
