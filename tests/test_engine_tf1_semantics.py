@@ -151,6 +151,17 @@ def test_fetch_structures():
         assert sess.run({"a": a})["a"] == 1.0
 
 
+def test_lists_holding_tensors_are_packed_at_any_depth():
+    """TF1 stacks a (nested) list holding tensors; a nested one once became a tensor of their names."""
+    j, f = tf.constant(2), tf.constant(2.5)
+    packed = [tf.convert_to_tensor([j, 1]), tf.convert_to_tensor([[j, 1], [j, j]]),
+              tf.convert_to_tensor([[1.0, f], [3.0, 4.0]]), tf.gather(tf.constant([[5, 6], [7, 8], [9, 10]]), [[j, 0]])]
+    with tf.Session() as sess:
+        got = sess.run(packed)
+    assert [g.dtype for g in got] == [np.int32, np.int32, np.float32, np.int32]
+    assert [g.tolist() for g in got] == [[2, 1], [[2, 1], [2, 2]], [[1.0, 2.5], [3.0, 4.0]], [[[9, 10], [5, 6]]]]
+
+
 def test_float32_stays_float32_and_plans_are_cached():
     x = tf.placeholder(tf.float32, [None, 3])
     w = tf.Variable(tf.random_normal([3, 2]))

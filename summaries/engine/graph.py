@@ -424,12 +424,15 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None) -> Ten
         return t
     if isinstance(value, Operation):
         raise TypeError(f"Can't convert Operation '{value.name}' to Tensor (target dtype={dtype}, name={name})")
-    if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) or hasattr(v, "_as_graph_element")
-                                               for v in value):
+    if _holds_tensor(value):  # TF1 packs a (nested) list holding tensors, row by row
         from summaries.engine.math_ops import stack
         return stack(list(value), name=name or "packed")
     from summaries.engine.array_ops import constant
     return constant(value, dtype=dtype or preferred_dtype, name=name or "Const")
+
+
+def _holds_tensor(value) -> bool:
+    return isinstance(value, (list, tuple)) and any(is_tensor_like(v) or _holds_tensor(v) for v in value)
 
 
 def is_tensor_like(x) -> bool:
