@@ -5,12 +5,16 @@
 //          wide positive ranges on a log axis), lines colored by the first metric, drag an axis to brush.
 //          Drawn in SVG: plotly's `parcoords` needs WebGL through regl, which compiles code with Function()
 //          and so cannot run under the page's Content-Security-Policy (no 'unsafe-eval').
+//   SCATTER PLOT MATRIX: one small SVG scatter plot per (shown column) x (shown metric), a point per session
+//          colored as the lines are; hovering a point outlines that session in every plot, with its values.
+// The table's rows (filtered and sorted as shown, shown columns only) download as CSV or JSON, made in the page.
+// Columns come in the server's order, which is TensorBoard's: differing hparams first, then by name.
 // Columns can be hidden in the sidebar. Every string from the data reaches the page as text (el / svg set
 // textContent), never as markup.
 import {niceTicks} from './plotting.js';
 import {debounce, decodeFloats, el, formatNumber, keep, restored, svg, userRegex} from './util.js';
 
-const VIEWS = ['table', 'parallel coordinates'];
+const VIEWS = ['table', 'parallel coordinates', 'scatter plot matrix'];
 const settings = restored('hparams', {view: 'table'}, (name, v) => name !== 'view' || VIEWS.includes(v));
 const SPECIAL = {NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity};
 
@@ -58,10 +62,17 @@ export async function mount(container, ctx) {
   const parcoordsNote = el('div', {class: 'card-note hp-parcoords-note'});
   const parcoordsView = el('div', {class: 'hp-view hp-parcoords-view'}, parcoords, parcoordsNote);
   const tableView = el('div', {class: 'hp-view hp-table-view'}, tableWrap);
+  const scatter = el('div', {class: 'hp-scatter'});
+  const scatterNote = el('div', {class: 'card-note hp-scatter-note'});
+  const scatterView = el('div', {class: 'hp-view hp-scatter-view'}, scatter, scatterNote);
+  const downloads = el('div', {class: 'hp-downloads'}, 'Download', ...['csv', 'json'].map((format) => el('button', {
+    class: 'hp-download', dataset: {format}, text: format.toUpperCase(), title: `The table's rows as ${format.toUpperCase()}`,
+    onclick: () => download(format)})));
   const tabs = el('div', {class: 'hp-tabs', role: 'tablist'}, ...VIEWS.map((view) => el('button', {
     class: 'hp-tab', role: 'tab', dataset: {view}, text: view, onclick: () => showView(view)})));
   const columnsBox = el('div', {class: 'hp-columns'});
-  container.append(el('div', {class: 'hp-header'}, tabs, summary), warnings, empty, tableView, parcoordsView);
+  container.append(el('div', {class: 'hp-header'}, tabs, summary, downloads), warnings, empty, tableView,
+    parcoordsView, scatterView);
   ctx.settings.append(el('h2', {text: 'Columns'}), columnsBox);
 
   const columns = () => [
@@ -134,7 +145,7 @@ export async function mount(container, ctx) {
       const box = el('input', {type: 'checkbox', checked: !hidden.has(c.id), dataset: {column: c.id}});
       box.addEventListener('change', () => {
         if (box.checked) hidden.delete(c.id); else hidden.add(c.id);
-        renderTable(); drawParcoords();
+        renderTable(); drawChart();
       });
       return el('label', {class: 'row hp-column-toggle', title: c.key}, box, el('span', {class: 'run-name', text: c.label}));
     })];
@@ -164,7 +175,7 @@ export async function mount(container, ctx) {
     input.addEventListener('input', debounce(() => {
       filters.set(column.key, input.value);
       input.classList.toggle('invalid', column.type !== 'number' && userRegex(input.value) === undefined);
-      renderBody(); drawParcoords();
+      renderBody(); drawChart();
     }, 150));
     return el('th', {class: 'hp-filter-cell'}, input);
   }
@@ -236,12 +247,23 @@ export async function mount(container, ctx) {
     ticks: categories.map((c, i) => [i, c])};
   }
 
+  /** Sessions colored by the first shown metric (viridis, low to high; grey without a finite value). */
+  function colorScale(dims, list) {
+    const firstMetric = dims.find((d) => d.kind === 'metric');
+    const colorValues = firstMetric ? firstMetric.values : list.map(() => null);
+    const finite = colorValues.filter((v) => v !== null);
+    const cLo = Math.min(...finite);
+    const cHi = Math.max(...finite);
+    const colorOf = (v) => (v === null ? '#9e9e9e' : viridis(cHi > cLo ? (v - cLo) / (cHi - cLo) : 0.5));
+    return {firstMetric, colorValues, cLo, cHi, colorOf};
+  }
+
   const brushes = new Map();  // column id -> [lo, hi] in axis units: lines outside are dimmed
   const MARGIN = {l: 80, r: 150, t: 44, b: 26};
 
   /** Parallel coordinates in SVG: WebGL charts (plotly's parcoords) cannot run under the page's CSP. */
   function drawParcoords() {
-    if (settings.view === 'table' || !ctx.isActive()) return;
+    if (settings.view !== 'parallel coordinates' || !ctx.isActive()) return;
     const cols = shown();
     const list = visibleSessions();
     parcoords.replaceChildren();
@@ -255,12 +277,7 @@ export async function mount(container, ctx) {
     const step = dims.length > 1 ? (width - MARGIN.l - MARGIN.r) / (dims.length - 1) : 0;
     const xOf = (i) => MARGIN.l + (dims.length > 1 ? i * step : (width - MARGIN.l - MARGIN.r) / 2);
     const yOf = (d, v) => MARGIN.t + (1 - (v - d.range[0]) / (d.range[1] - d.range[0])) * (height - MARGIN.t - MARGIN.b);
-    const firstMetric = dims.find((d) => d.kind === 'metric');
-    const colorValues = firstMetric ? firstMetric.values : list.map(() => null);
-    const finiteColors = colorValues.filter((v) => v !== null);
-    const cLo = Math.min(...finiteColors);
-    const cHi = Math.max(...finiteColors);
-    const colorOf = (v) => (v === null ? '#9e9e9e' : viridis(cHi > cLo ? (v - cLo) / (cHi - cLo) : 0.5));
+    const {firstMetric, colorValues, cLo, cHi, colorOf} = colorScale(dims, list);
     const root = svg('svg', {class: 'hp-pc', width, height, viewBox: `0 0 ${width} ${height}`});
     const lines = svg('g', {class: 'hp-pc-lines'});
     root.append(lines);
@@ -364,6 +381,148 @@ export async function mount(container, ctx) {
     return g;
   }
 
+  function drawChart() {
+    if (settings.view === 'parallel coordinates') drawParcoords();
+    else if (settings.view === 'scatter plot matrix') drawScatter();
+  }
+
+  const CELL = {l: 44, r: 8, t: 6, b: 20};  // a scatter plot's margins inside its cell
+  /** Scatter plot matrix in SVG (a point per session and plot keeps it light; WebGL cannot run here). */
+  function drawScatter() {
+    if (settings.view !== 'scatter plot matrix' || !ctx.isActive()) return;
+    const cols = shown();
+    const list = visibleSessions();
+    scatter.replaceChildren();
+    ctx.tooltip.hidden = true;
+    const dims = cols.map((c) => dimension(c, list)).map((d) => (d.scale === 'category' ? d
+      : {...d, range: [d.range[0] - (d.range[1] - d.range[0]) * 0.06, d.range[1] + (d.range[1] - d.range[0]) * 0.06]}));
+    const ys = dims.filter((d) => d.kind === 'metric');
+    if (!list.length || !ys.length) {
+      scatterNote.textContent = sessions.length ? 'No session or metric to draw.' : '';
+      return;
+    }
+    const {firstMetric, colorValues, cLo, cHi, colorOf} = colorScale(dims, list);
+    const [legend, left, top] = [cHi > cLo ? 96 : 0, 24, 22];
+    const cw = Math.max(150, Math.min(230, Math.floor(((scatter.clientWidth || 900) - left - legend - 2) / dims.length)));
+    const ch = Math.round(cw * 0.72);
+    const width = left + dims.length * cw + legend;
+    const height = Math.max(top + ys.length * ch + 4, 220);
+    const root = svg('svg', {class: 'hp-sp', width, height, viewBox: `0 0 ${width} ${height}`});
+    const bySession = new Map();
+    const overlay = svg('g', {class: 'hp-sp-overlay'});
+    const title = (d) => (d.scale === 'log' ? `${d.label} (log)` : d.label);
+    dims.forEach((dx, ix) => root.append(label({class: `hp-axis-label hp-sp-col hp-sp-${dx.kind}`,
+      x: left + ix * cw + (cw + CELL.l - CELL.r) / 2, y: 14, 'text-anchor': 'middle'}, title(dx), Math.floor(cw / 7))));
+    ys.forEach((dy, iy) => {
+      const cy = top + iy * ch + (ch - CELL.b + CELL.t) / 2;
+      root.append(label({class: 'hp-axis-label hp-sp-row hp-sp-metric', x: 12, y: cy, 'text-anchor': 'middle',
+        transform: `rotate(-90 12 ${cy})`}, title(dy), Math.floor(ch / 7)));
+      dims.forEach((dx, ix) => {
+        const [x0, x1] = [left + ix * cw + CELL.l, left + (ix + 1) * cw - CELL.r];
+        const [y0, y1] = [top + iy * ch + CELL.t, top + (iy + 1) * ch - CELL.b];
+        const xOf = (v) => x0 + ((v - dx.range[0]) / (dx.range[1] - dx.range[0])) * (x1 - x0);
+        const yOf = (v) => y1 - ((v - dy.range[0]) / (dy.range[1] - dy.range[0])) * (y1 - y0);
+        const plot = svg('g', {class: 'hp-sp-plot', dataset: {x: dx.id, y: dy.id}},
+          svg('rect', {class: 'hp-sp-frame', x: x0, y: y0, width: x1 - x0, height: y1 - y0}));
+        const xt = thinned(dx.ticks, 4);
+        for (const [v, text] of xt) {
+          const px = xOf(v);
+          plot.append(svg('line', {class: 'hp-sp-grid', x1: px, x2: px, y1: y0, y2: y1}),
+            label({class: 'hp-tick-label', x: px, y: y1 + 12, 'text-anchor': 'middle'}, text,
+              Math.max(3, Math.floor((x1 - x0) / xt.length / 5.5))));
+        }
+        for (const [v, text] of thinned(dy.ticks, Math.max(2, Math.floor((y1 - y0) / 16)))) {
+          const py = yOf(v);
+          plot.append(svg('line', {class: 'hp-sp-grid', x1: x0, x2: x1, y1: py, y2: py}),
+            label({class: 'hp-tick-label', x: x0 - 4, y: py + 3.5, 'text-anchor': 'end'}, text, 7));
+        }
+        const points = svg('g', {class: 'hp-sp-points'});
+        list.forEach((s, row) => {
+          const [vx, vy] = [dx.values[row], dy.values[row]];
+          if (vx === null || vy === null) return;
+          const dot = svg('circle', {class: 'hp-sp-point', cx: xOf(vx).toFixed(1), cy: yOf(vy).toFixed(1), r: 3.5,
+            fill: colorOf(colorValues[row]), dataset: {session: s.name}});
+          points.append(dot);
+          bySession.set(s.name, [...(bySession.get(s.name) || []), dot]);
+        });
+        plot.append(points);
+        root.append(plot);
+      });
+    });
+    root.append(overlay);
+    if (legend) root.append(colorbar(firstMetric.label, cLo, cHi, width, height));
+    const byName = new Map(list.map((s) => [s.name, s]));
+    const clear = () => {
+      root.classList.remove('hovering');
+      for (const dot of root.querySelectorAll('.hp-sp-point.hl')) dot.classList.remove('hl');
+      overlay.replaceChildren();
+      scatter.dataset.highlighted = '';
+      ctx.tooltip.hidden = true;
+    };
+    root.addEventListener('pointerover', (event) => {
+      const dot = event.target.closest('.hp-sp-point');
+      if (!dot) return;
+      clear();
+      const name = dot.dataset.session;
+      root.classList.add('hovering');
+      scatter.dataset.highlighted = name;
+      for (const d of bySession.get(name) || []) {
+        d.classList.add('hl');
+        overlay.append(svg('circle', {class: 'hp-sp-ring', cx: d.getAttribute('cx'), cy: d.getAttribute('cy'), r: 6,
+          fill: d.getAttribute('fill')}));
+      }
+      showSessionTooltip(byName.get(name), cols, event);
+    });
+    root.addEventListener('pointerout', (event) => { if (event.target.closest('.hp-sp-point')) clear(); });
+    scatter.append(root);
+    scatter.dataset.plots = String(dims.length * ys.length);
+    const incomplete = list.filter((_, row) => dims.some((d) => d.values[row] === null)).length;
+    scatterNote.textContent = `${list.length} session${list.length === 1 ? '' : 's'}` +
+      (firstMetric ? `; points colored by ${firstMetric.label}` : '') +
+      (incomplete ? `; ${incomplete} with a missing or non-finite value, left out of the plots that need it` : '') +
+      '. Hover a point to find its session in every plot.';
+  }
+
+  /** At most about `n` ticks: every k-th of a long list. */
+  const thinned = (ticks, n) => ticks.filter((_, i) => i % Math.ceil(ticks.length / n) === 0);
+
+  function showSessionTooltip(session, cols, event) {
+    if (!session) return;
+    const tip = ctx.tooltip;
+    tip.replaceChildren(el('div', {class: 'tooltip-title', text: session.name}), el('table', {},
+      el('tr', {}, el('th', {text: 'status'}), el('td', {text: session.status})),
+      ...cols.map((c) => el('tr', {}, el('th', {text: c.label}), el('td', {text: cellText(cellValue(session, c), c)})))));
+    tip.hidden = false;
+    tip.style.left = `${Math.min(event.clientX + 16, window.innerWidth - tip.offsetWidth - 8)}px`;
+    tip.style.top = `${Math.min(event.clientY + 16, window.innerHeight - tip.offsetHeight - 8)}px`;
+  }
+
+  /** The table's rows (filtered, sorted, shown columns) as a file: numbers in full (NaN, Infinity as words). */
+  function download(format) {
+    const cols = shown();
+    const rows = sortedSessions(visibleSessions());
+    let text;
+    if (format === 'csv') {
+      const field = (v) => {
+        const t = v === undefined || v === null ? '' : String(v);
+        return /[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+      };
+      text = [['session', 'status', ...cols.map((c) => c.label)],
+        ...rows.map((s) => [s.name, s.status, ...cols.map((c) => cellValue(s, c))])]
+        .map((r) => r.map(field).join(',')).join('\r\n') + '\r\n';
+    } else {
+      const part = (s, kind) => Object.fromEntries(cols.filter((c) => c.kind === kind).map((c) => [c.key, cellValue(s, c)]));
+      text = JSON.stringify(rows.map((s) => ({session: s.name, status: s.status, hparams: part(s, 'hparam'),
+        metrics: part(s, 'metric')})), (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 1);
+    }
+    const href = URL.createObjectURL(new Blob([text], {type: format === 'csv' ? 'text/csv' : 'application/json'}));
+    const link = el('a', {href, download: `hparams_sessions.${format}`, hidden: true});
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(href), 10000);
+  }
+
   function showView(view) {
     settings.view = view;
     keep('hparams', settings);
@@ -373,8 +532,9 @@ export async function mount(container, ctx) {
       tab.setAttribute('aria-selected', String(on));
     }
     tableView.hidden = view !== 'table';
-    parcoordsView.hidden = view === 'table';
-    drawParcoords();
+    parcoordsView.hidden = view !== 'parallel coordinates';
+    scatterView.hidden = view !== 'scatter plot matrix';
+    drawChart();
   }
 
   function render() {
@@ -385,6 +545,7 @@ export async function mount(container, ctx) {
     warnings.hidden = !experiment.warnings.length;
     warnings.textContent = experiment.warnings.length ? `Skipped unreadable hparams data: ${experiment.warnings.join('; ')}` : '';
     tabs.hidden = none;
+    downloads.hidden = none;
     renderColumnsBox();
     renderTable();
     showView(settings.view);
@@ -409,7 +570,7 @@ export async function mount(container, ctx) {
     render();
   }
 
-  window.addEventListener('resize', debounce(drawParcoords, 150));
+  window.addEventListener('resize', debounce(drawChart, 150));
   ctx.onReload(refresh);
   await refresh();
 }

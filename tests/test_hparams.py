@@ -69,7 +69,10 @@ def _agree(ours_experiment, ours_sessions, tb_experiment, tb_groups):
     """Our experiment/sessions say what TensorBoard's plugin says (names, types, domains, metric values)."""
     types = {"DATA_TYPE_FLOAT64": "number", "DATA_TYPE_STRING": "string", "DATA_TYPE_BOOL": "bool"}
     ours_h = {h["name"]: h for h in ours_experiment["hparams"]}
-    assert set(ours_h) == {h["name"] for h in tb_experiment["hparamInfos"]}
+    # the same hparams in TensorBoard's order (differing first, then by name), metrics in its order too
+    assert list(ours_h) == [h["name"] for h in tb_experiment["hparamInfos"]]
+    assert [h["differs"] for h in ours_experiment["hparams"]] == [h.get("differs", False)
+                                                                for h in tb_experiment["hparamInfos"]]
     for info in tb_experiment["hparamInfos"]:
         mine = ours_h[info["name"]]
         assert mine["type"] == types[info["type"]]
@@ -78,8 +81,8 @@ def _agree(ours_experiment, ours_sessions, tb_experiment, tb_groups):
         if "domainInterval" in info:
             assert mine["domain"] == {"min": info["domainInterval"]["minValue"],
                                       "max": info["domainInterval"]["maxValue"]}
-    assert {(m["group"], m["tag"]) for m in ours_experiment["metrics"]} == \
-           {(m["name"].get("group", ""), m["name"]["tag"]) for m in tb_experiment["metricInfos"]}
+    assert [(m["group"], m["tag"]) for m in ours_experiment["metrics"]] == \
+           [(m["name"].get("group", ""), m["name"]["tag"]) for m in tb_experiment["metricInfos"]]
     tb_sessions = {s["name"]: (g, s) for g in tb_groups for s in g["sessions"]}
     assert {s["name"] for s in ours_sessions} == set(tb_sessions)
     for mine in ours_sessions:
@@ -212,9 +215,9 @@ def test_keras_layout_sessions_and_last_metrics(tmp_logdir):
     experiment, sessions, active = _ours(tmp_logdir)
     assert active and experiment["source"] == "experiment"
     _agree(experiment, sessions, tb_experiment, tb_groups)
-    assert [h["name"] for h in experiment["hparams"]] == ["lr", "units", "optimizer"]
+    assert [h["name"] for h in experiment["hparams"]] == ["lr", "optimizer", "units"]  # declared lr, units, opt.
     assert experiment["hparams"][0]["domain"] == {"min": 1e-3, "max": 1e-1}
-    assert experiment["hparams"][2]["domain"] == {"values": ["adam", "sgd"]}
+    assert experiment["hparams"][1]["domain"] == {"values": ["adam", "sgd"]}
     assert {m["key"]: m["displayName"] for m in experiment["metrics"]} == {
         "validation/epoch_loss": "val loss", "train/epoch_accuracy": "train/epoch_accuracy",
         "validation/epoch_accuracy": "validation/epoch_accuracy"}
@@ -378,7 +381,8 @@ def test_browser_table_and_parallel_coordinates(page, search_url):
     page.wait_for_selector(".hp-table tbody tr.hp-row", timeout=15000)
     assert sorted(_rows(page)) == sorted(name for name, _ in truth)
     headers = page.eval_on_selector_all(".hp-table thead tr:first-child th", "(ths) => ths.map((t) => t.dataset.column || '')")
-    assert headers == ["", "h:lr", "h:optimizer", "h:layers", "h:batchnorm", "m:hparam/accuracy", "m:hparam/loss"]
+    # TensorBoard's order: hparams by name (add_hparams declares them, so none "differs"), metrics as declared
+    assert headers == ["", "h:batchnorm", "h:layers", "h:lr", "h:optimizer", "m:hparam/accuracy", "m:hparam/loss"]
 
     # sorting by a metric: ascending, then descending on a second click
     button = page.locator(".hp-table th[data-column='m:hparam/accuracy'] button")
@@ -420,12 +424,13 @@ def test_browser_table_and_parallel_coordinates(page, search_url):
     }""")
     # one axis per hparam and metric, in the table's order; lr spans three decades: a log axis
     assert chart["axes"] == headers[1:]
-    assert chart["labels"][0] == "lr (log)" and chart["labels"][1:] == ["optimizer", "layers", "batchnorm",
-                                                                          "hparam/accuracy", "hparam/loss"]
-    assert chart["ticks"][0] == ["0.0001", "0.001", "0.01", "0.1"]
-    assert sorted(chart["ticks"][1]) == sorted(["adam", "sgd", HOSTILE[:23] + "…"])  # categories, as text
+    labels = dict(zip(chart["axes"], chart["labels"]))
+    ticks = dict(zip(chart["axes"], chart["ticks"]))
+    assert chart["labels"] == ["batchnorm", "layers", "lr (log)", "optimizer", "hparam/accuracy", "hparam/loss"]
+    assert labels["h:lr"] == "lr (log)" and ticks["h:lr"] == ["0.0001", "0.001", "0.01", "0.1"]
+    assert sorted(ticks["h:optimizer"]) == sorted(["adam", "sgd", HOSTILE[:23] + "…"])  # categories, as text
     assert page.locator(".hp-axis[data-column='h:optimizer']  .hp-label title").text_content() == HOSTILE
-    assert chart["ticks"][3] == ["false", "true"]
+    assert ticks["h:batchnorm"] == ["false", "true"]
     assert sorted(line["session"] for line in chart["lines"]) == sorted(name for name, _ in truth)
     assert all(line["points"] == 6 for line in chart["lines"])  # every session crosses every axis
     # lines colored by the first metric: the best accuracy is viridis' top, the worst its bottom
@@ -454,4 +459,137 @@ def test_browser_table_and_parallel_coordinates(page, search_url):
     assert page.input_value("#run-filter") == "^trial-1(/|$)"
     page.wait_for_selector(".pane[data-plugin=scalars] .card[data-tag='hparam/accuracy']", timeout=15000)
     assert page.eval_on_selector_all("#run-list .run-name", "(ns) => ns.map((n) => n.textContent)") == ["trial-1"]
+    assert not page.console_errors and not page.dialogs
+
+
+TRICKY = ['adam', 'sgd, "nesterov"', 'multi\nline', HOSTILE]
+
+
+@pytest.fixture(scope="module")
+def tricky_url(tmp_path_factory):
+    """Twelve sessions: strings needing CSV quoting, a session without accuracy, one with a NaN loss."""
+    logdir = tmp_path_factory.mktemp("hparams_tricky")
+    rng = np.random.default_rng(11)
+    with SummaryWriter(logdir) as writer:
+        for i in range(12):
+            metrics = {"hparam/accuracy": float(rng.uniform(0.5, 1.0)), "hparam/loss": float(rng.uniform(0, 2))}
+            if i == 5:
+                del metrics["hparam/accuracy"]
+            if i == 7:
+                metrics["hparam/loss"] = float("nan")
+            writer.add_hparams({"lr": 10.0 ** -(i % 4 + 1) * (1 + i / 10), "opt": TRICKY[i % 4], "layers": i % 3 + 1},
+                               metrics, run_name=f"s{i:02d}")
+    with serve(logdir, "--reload_interval", "0") as url:
+        yield url
+
+
+def _finite(session, column):
+    """A session's value on a column from the sessions route, or None where a plot has no point for it."""
+    kind, key = column.split(":", 1)
+    if kind == "h":
+        return session["hparams"].get(key)
+    metric = session["metrics"].get(key)
+    return None if metric is None or isinstance(metric["value"], str) else metric["value"]
+
+
+def _same(cell: str, value) -> bool:
+    """A downloaded CSV cell says `value` (a sessions-route value: number, "NaN"..., string, bool or None)."""
+    if value is None:
+        return cell == ""
+    if isinstance(value, bool):
+        return cell == str(value).lower()
+    if isinstance(value, (int, float)) or value in ("NaN", "Infinity", "-Infinity"):
+        return float(cell) == float(value) or (math.isnan(float(cell)) and math.isnan(float(value)))
+    return cell == value
+
+
+@pytest.mark.browser
+def test_browser_scatter_matrix_and_downloads(page, tricky_url):
+    import csv
+    from conftest import get_json
+    url = tricky_url
+    experiment = get_json(url + "data/plugin/hparams/experiment")
+    sessions = {s["name"]: s for s in get_json(url + "data/plugin/hparams/sessions")}
+    assert len(sessions) == 12
+    columns = [f"h:{h['name']}" for h in experiment["hparams"]] + [f"m:{m['key']}" for m in experiment["metrics"]]
+    metrics = [c for c in columns if c.startswith("m:")]
+    assert columns == ["h:layers", "h:lr", "h:opt", "m:hparam/accuracy", "m:hparam/loss"]
+    page.goto(url + "#hparams")
+    page.wait_for_function("() => document.querySelectorAll('.hp-table tbody tr.hp-row').length === 12", timeout=15000)
+    cell = page.locator(".hp-table tr[data-session='s01'] td[data-column='h:opt']")
+    assert cell.text_content() == TRICKY[1]
+
+    # one plot per (column, metric); in each, a point per session with a finite value on both axes
+    page.click(".hp-tab[data-view='scatter plot matrix']")
+    page.wait_for_selector(".hp-scatter .hp-sp-point", timeout=15000)
+    assert page.locator(".hp-parcoords-view").is_hidden() and page.locator(".hp-table-view").is_hidden()
+    plots = page.evaluate("""() => [...document.querySelectorAll('.hp-sp-plot')].map((p) => ({x: p.dataset.x,
+        y: p.dataset.y, points: [...p.querySelectorAll('.hp-sp-point')].map((c) => c.dataset.session)}))""")
+    assert [(p["x"], p["y"]) for p in plots] == [(x, y) for y in metrics for x in columns]
+    for p in plots:
+        want = sorted(n for n, s in sessions.items() if _finite(s, p["x"]) is not None
+                      and _finite(s, p["y"]) is not None)
+        assert sorted(p["points"]) == want, (p["x"], p["y"])
+    assert len(plots[0]["points"]) == 11 and len(plots[-1]["points"]) == 11  # s05 has no accuracy, s07 a NaN loss
+    assert page.locator(".hp-sp text").filter(has_text="sgd").count() >= 1
+    assert page.locator(".pane[data-plugin=hparams] img, .pane[data-plugin=hparams] svg b").count() == 0
+    screenshot(page, "hparams_scatter")
+
+    # hovering a point outlines that session in every plot it is drawn in, and tells its values
+    target = page.locator(".hp-sp-plot[data-x='h:lr'][data-y='m:hparam/loss'] .hp-sp-point[data-session='s02']")
+    box = target.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    name = page.evaluate("([x, y]) => document.elementFromPoint(x, y).dataset.session", [x, y])
+    assert name in sessions
+    page.mouse.move(x, y)
+    page.wait_for_function("(n) => document.querySelector('.hp-scatter').dataset.highlighted === n", arg=name,
+                           timeout=5000)
+    lit = page.evaluate("""() => [...document.querySelectorAll('.hp-sp-point.hl')].map((c) =>
+        [c.closest('.hp-sp-plot').dataset.x + '|' + c.closest('.hp-sp-plot').dataset.y, c.dataset.session])""")
+    assert {s for _, s in lit} == {name}
+    assert sorted(p for p, _ in lit) == sorted(f"{p['x']}|{p['y']}" for p in plots if name in p["points"])
+    assert page.locator(".hp-sp-ring").count() == len(lit)
+    tip = page.locator("#tooltip")
+    assert tip.is_visible() and name in tip.text_content()
+    assert sessions[name]["hparams"]["opt"].replace("\n", "") in tip.text_content().replace("\n", "")
+    screenshot(page, "hparams_scatter_hover")
+    page.mouse.move(2, 2)
+    page.wait_for_function("() => !document.querySelector('.hp-scatter').dataset.highlighted", timeout=5000)
+    assert page.locator(".hp-sp-point.hl").count() == 0
+
+    # downloads: the table's rows after filtering, in its order, parse back to the sessions' values
+    page.click(".hp-tab[data-view='table']")
+    page.fill(".hp-filter[data-hparam=opt]", "adam|sgd|line")
+    page.wait_for_function("() => document.querySelectorAll('.hp-table tbody tr.hp-row').length === 9", timeout=5000)
+    page.click(".hp-table th[data-column='m:hparam/loss'] button")
+    page.wait_for_function("() => document.querySelector('.hp-table tbody tr.hp-row').dataset.session !== 's00'",
+                           timeout=5000)
+    rows = _rows(page)
+    labels = page.eval_on_selector_all(".hp-table thead tr:first-child th.hp-col:not(.hp-session)",
+                                       "(ths) => ths.map((t) => t.dataset.column)")
+    assert labels == columns
+    with page.expect_download() as info:
+        page.click(".hp-download[data-format=csv]")
+    assert info.value.suggested_filename == "hparams_sessions.csv"
+    with open(info.value.path(), newline="", encoding="utf-8") as f:
+        table = list(csv.reader(f))
+    assert table[0] == ["session", "status", "layers", "lr", "opt", "hparam/accuracy", "hparam/loss"]
+    assert [r[0] for r in table[1:]] == rows and len(rows) == 9
+    for row in table[1:]:
+        s = sessions[row[0]]
+        assert row[1] == s["status"]
+        want = [s["hparams"].get(c[2:]) if c.startswith("h:") else (s["metrics"].get(c[2:]) or {}).get("value")
+                for c in columns]
+        assert all(_same(c, v) for c, v in zip(row[2:], want)), (row, want)
+    assert {r[4] for r in table[1:]} == set(TRICKY[:3])  # comma, quotes and newline came back whole
+
+    with page.expect_download() as info:
+        page.click(".hp-download[data-format=json]")
+    with open(info.value.path(), encoding="utf-8") as f:
+        listed = json.load(f)
+    assert [r["session"] for r in listed] == rows
+    for r in listed:
+        s = sessions[r["session"]]
+        assert r["status"] == s["status"] and r["hparams"] == s["hparams"]
+        assert r["metrics"] == {k: m["value"] for k, m in s["metrics"].items()}
     assert not page.console_errors and not page.dialogs

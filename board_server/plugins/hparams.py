@@ -7,7 +7,7 @@ Keras (the experiment in the root run, each session a run with `train/` and `val
 
 GET /data/plugin/hparams/experiment ->
     {"hparams": [{"name", "displayName", "description", "type": "number"|"string"|"bool"|"unset",
-                  "domain"?: {"values": [...]} | {"min", "max"}}],
+                  "domain"?: {"values": [...]} | {"min", "max"}, "differs": bool}],
      "metrics": [{"tag", "group", "key", "displayName", "description"}],
      "source": "experiment" | "inferred", "warnings": [str]}
   From an experiment summary when a run has one (the root run's first, else the union of all
@@ -15,6 +15,9 @@ GET /data/plugin/hparams/experiment ->
   union of the sessions' hparams (a type fitting every value; string/bool hparams get their distinct
   values, numbers their range) and, as metrics, every scalar tag of the session runs and their sub-runs
   (group = the sub-run's path below its session). An experiment naming no metric gets inferred ones.
+  Order as TensorBoard's backend (2.15+) answers: hparams whose values differ across sessions first, then by
+  name (`differs` is the proto's field for a declared experiment, so in practice: by name); declared metrics in
+  their declared order, inferred ones by (tag, group).
 GET /data/plugin/hparams/sessions ->
     [{"name": run, "group": group_name, "hparams": {name: number|string|bool|null},
       "metrics": {key: {"value", "step", "wall_time"}}, "status": "success"|"failure"|"running"|"unknown",
@@ -99,7 +102,7 @@ def _join(session: str, group: str) -> str:
 
 def _hparam_json(info: hp.HParamInfo) -> dict:
     out = {"name": info.name, "displayName": info.display_name or info.name, "description": info.description,
-           "type": _TYPES.get(info.type, "unset")}
+           "type": _TYPES.get(info.type, "unset"), "differs": info.differs}
     domain = info.WhichOneof("domain")
     if domain == "domain_discrete":
         out["domain"] = {"values": [_value(v) for v in info.domain_discrete.values]}
@@ -136,9 +139,11 @@ def _inferred_hparams(starts: dict[str, hp.SessionStartInfo]) -> list[dict]:
         if kind == hp.DATA_TYPE_FLOAT64:
             numbers = [v.number_value for v in typed]
             info["domain"] = {"min": encode_float(min(numbers)), "max": encode_float(max(numbers))}
+            info["differs"] = len({encode_float(x) for x in numbers}) > 1
         else:
             distinct = {str(_value(v)) if kind == hp.DATA_TYPE_STRING else v.bool_value for v in typed}
             info["domain"] = {"values": sorted(distinct, key=str)}
+            info["differs"] = len(distinct) > 1
         out.append(info)
     return out
 
@@ -185,6 +190,7 @@ def experiment(provider, decoded=None) -> dict:
     starts = _sessions(parsed)
     if not declared:
         hparams = _inferred_hparams(starts)
+    hparams.sort(key=lambda h: (not h["differs"], h["name"]))  # TensorBoard's order (see the module docstring)
     if not metrics:
         metrics = _inferred_metrics(provider, set(starts))
     return {"hparams": hparams, "metrics": metrics, "source": "experiment" if declared else "inferred",
