@@ -7,11 +7,13 @@
 //          and so cannot run under the page's Content-Security-Policy (no 'unsafe-eval').
 //   SCATTER PLOT MATRIX: one small SVG scatter plot per (shown column) x (shown metric), a point per session
 //          colored as the lines are; hovering a point outlines that session in every plot, with its values.
+//          Drawn by hparams_scatter.js; the axes, colors and labels both plots share are in hparams_axes.js.
 // The table's rows (filtered and sorted as shown, shown columns only) download as CSV or JSON, made in the page.
 // Columns come in the server's order, which is TensorBoard's: differing hparams first, then by name.
 // Columns can be hidden in the sidebar. Every string from the data reaches the page as text (el / svg set
 // textContent), never as markup.
-import {niceTicks} from './plotting.js';
+import {colorbar, colorScale, dimension, label, MARGIN, plain} from './hparams_axes.js';
+import {drawScatterMatrix} from './hparams_scatter.js';
 import {debounce, decodeFloats, el, formatNumber, keep, restored, svg, userRegex} from './util.js';
 
 const VIEWS = ['table', 'parallel coordinates', 'scatter plot matrix'];
@@ -22,29 +24,6 @@ const SPECIAL = {NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity};
 const num = (v) => (typeof v === 'string' && v in SPECIAL ? SPECIAL[v] : v);
 /** An hparam's value: "NaN" is a number only in a number column (a string hparam may say "NaN"). */
 const hparamValue = (session, name, type) => (type === 'number' ? num(session.hparams[name]) : session.hparams[name]);
-
-// matplotlib's viridis at 9 stops, interpolated: the color of the first metric, low (0) to high (1)
-const VIRIDIS = ['#440154', '#472d7b', '#3b528b', '#2c728e', '#21918c', '#28ae80', '#5ec962', '#addc30', '#fde725'];
-
-/** A number as JavaScript writes it, to 6 significant digits (0.0001, 1e-7, 250000). */
-function plain(v) {
-  return Number.isFinite(v) ? String(Number(v.toPrecision(6))) : formatNumber(v);
-}
-
-/** SVG text cut to `n` characters with an ellipsis (SVG has no text-overflow), the whole text as its tooltip. */
-function label(attrs, text, n) {
-  const clipped = text.length > n;
-  return svg('g', {class: 'hp-label'}, svg('text', {...attrs, text: clipped ? `${text.slice(0, Math.max(1, n - 1))}…` : text}),
-    clipped ? svg('title', {text}) : null);
-}
-
-function viridis(t) {
-  const at = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(at));
-  const [a, b] = [VIRIDIS[i], VIRIDIS[i + 1]].map((hex) => [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16)));
-  const mix = a.map((c, k) => Math.round(c + (b[k] - c) * (at - i)));
-  return `rgb(${mix.join(', ')})`;
-}
 
 export async function mount(container, ctx) {
   let experiment = {hparams: [], metrics: [], warnings: []};
@@ -221,45 +200,8 @@ export async function mount(container, ctx) {
     }
   }
 
-  /** One axis per shown column: numbers as they are (log10 over wide positive ranges), strings and bools as
-   *  categories. `values` are positions on the axis (null where a session has no finite value). */
-  function dimension(column, list) {
-    const raw = list.map((s) => cellValue(s, column));
-    const base = {id: column.id, label: column.label, kind: column.kind};
-    if (column.type === 'number' || raw.every((v) => typeof v === 'number' || v === undefined || v === null)) {
-      const values = raw.map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : null));
-      const finite = values.filter((v) => v !== null);
-      let lo = finite.length ? Math.min(...finite) : 0;
-      let hi = finite.length ? Math.max(...finite) : 1;
-      if (finite.length > 1 && lo > 0 && hi / lo >= 100) {
-        const ticks = [];
-        for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k += 1) ticks.push(k);
-        return {...base, scale: 'log', values: values.map((v) => (v === null ? null : Math.log10(v))),
-          range: [ticks[0], ticks[ticks.length - 1]], ticks: ticks.map((k) => [k, plain(10 ** k)])};
-      }
-      if (!(hi > lo)) { const pad = Math.abs(lo) * 0.1 || 1; lo -= pad; hi += pad; }
-      return {...base, scale: 'linear', values, range: [lo, hi],
-        ticks: niceTicks(lo, hi, 5).map((t) => [t, formatNumber(t)])};
-    }
-    const categories = [...new Set(raw.filter((v) => v !== undefined && v !== null).map(String))].sort();
-    return {...base, scale: 'category', values: raw.map((v) => (v === undefined || v === null ? null
-      : categories.indexOf(String(v)))), range: [-0.5, Math.max(0.5, categories.length - 0.5)],
-    ticks: categories.map((c, i) => [i, c])};
-  }
-
-  /** Sessions colored by the first shown metric (viridis, low to high; grey without a finite value). */
-  function colorScale(dims, list) {
-    const firstMetric = dims.find((d) => d.kind === 'metric');
-    const colorValues = firstMetric ? firstMetric.values : list.map(() => null);
-    const finite = colorValues.filter((v) => v !== null);
-    const cLo = Math.min(...finite);
-    const cHi = Math.max(...finite);
-    const colorOf = (v) => (v === null ? '#9e9e9e' : viridis(cHi > cLo ? (v - cLo) / (cHi - cLo) : 0.5));
-    return {firstMetric, colorValues, cLo, cHi, colorOf};
-  }
 
   const brushes = new Map();  // column id -> [lo, hi] in axis units: lines outside are dimmed
-  const MARGIN = {l: 80, r: 150, t: 44, b: 26};
 
   /** Parallel coordinates in SVG: WebGL charts (plotly's parcoords) cannot run under the page's CSP. */
   function drawParcoords() {
@@ -273,7 +215,7 @@ export async function mount(container, ctx) {
     }
     const width = Math.max(480, parcoords.clientWidth || 900);
     const height = Math.max(300, parcoords.clientHeight || 480);
-    const dims = cols.map((c) => dimension(c, list));
+    const dims = cols.map((c) => dimension(c, list.map((s) => cellValue(s, c))));
     const step = dims.length > 1 ? (width - MARGIN.l - MARGIN.r) / (dims.length - 1) : 0;
     const xOf = (i) => MARGIN.l + (dims.length > 1 ? i * step : (width - MARGIN.l - MARGIN.r) / 2);
     const yOf = (d, v) => MARGIN.t + (1 - (v - d.range[0]) / (d.range[1] - d.range[0])) * (height - MARGIN.t - MARGIN.b);
@@ -365,136 +307,16 @@ export async function mount(container, ctx) {
     return g;
   }
 
-  function colorbar(name, lo, hi, width, height) {
-    const x = width - 62;
-    const top = MARGIN.t;
-    const h = height - MARGIN.t - MARGIN.b;
-    const g = svg('g', {class: 'hp-colorbar'});
-    const n = 24;
-    for (let i = 0; i < n; i += 1) {
-      g.append(svg('rect', {x, y: top + (h * i) / n, width: 12, height: h / n + 0.5, fill: viridis(1 - i / (n - 1))}));
-    }
-    g.append(svg('text', {class: 'hp-tick-label', x: x + 16, y: top + 4, text: formatNumber(hi)}),
-      svg('text', {class: 'hp-tick-label', x: x + 16, y: top + h, text: formatNumber(lo)}),
-      label({class: 'hp-colorbar-label', x: x - 8, y: top + h / 2, 'text-anchor': 'middle',
-        transform: `rotate(-90 ${x - 8} ${top + h / 2})`}, name, Math.floor(h / 7)));
-    return g;
-  }
-
   function drawChart() {
     if (settings.view === 'parallel coordinates') drawParcoords();
     else if (settings.view === 'scatter plot matrix') drawScatter();
   }
 
-  const CELL = {l: 44, r: 8, t: 6, b: 20};  // a scatter plot's margins inside its cell
-  /** Scatter plot matrix in SVG (a point per session and plot keeps it light; WebGL cannot run here). */
   function drawScatter() {
     if (settings.view !== 'scatter plot matrix' || !ctx.isActive()) return;
-    const cols = shown();
-    const list = visibleSessions();
-    scatter.replaceChildren();
-    ctx.tooltip.hidden = true;
-    const dims = cols.map((c) => dimension(c, list)).map((d) => (d.scale === 'category' ? d
-      : {...d, range: [d.range[0] - (d.range[1] - d.range[0]) * 0.06, d.range[1] + (d.range[1] - d.range[0]) * 0.06]}));
-    const ys = dims.filter((d) => d.kind === 'metric');
-    if (!list.length || !ys.length) {
-      scatterNote.textContent = sessions.length ? 'No session or metric to draw.' : '';
-      return;
-    }
-    const {firstMetric, colorValues, cLo, cHi, colorOf} = colorScale(dims, list);
-    const [legend, left, top] = [cHi > cLo ? 96 : 0, 24, 22];
-    const cw = Math.max(150, Math.min(230, Math.floor(((scatter.clientWidth || 900) - left - legend - 2) / dims.length)));
-    const ch = Math.round(cw * 0.72);
-    const width = left + dims.length * cw + legend;
-    const height = Math.max(top + ys.length * ch + 4, 220);
-    const root = svg('svg', {class: 'hp-sp', width, height, viewBox: `0 0 ${width} ${height}`});
-    const bySession = new Map();
-    const overlay = svg('g', {class: 'hp-sp-overlay'});
-    const title = (d) => (d.scale === 'log' ? `${d.label} (log)` : d.label);
-    dims.forEach((dx, ix) => root.append(label({class: `hp-axis-label hp-sp-col hp-sp-${dx.kind}`,
-      x: left + ix * cw + (cw + CELL.l - CELL.r) / 2, y: 14, 'text-anchor': 'middle'}, title(dx), Math.floor(cw / 7))));
-    ys.forEach((dy, iy) => {
-      const cy = top + iy * ch + (ch - CELL.b + CELL.t) / 2;
-      root.append(label({class: 'hp-axis-label hp-sp-row hp-sp-metric', x: 12, y: cy, 'text-anchor': 'middle',
-        transform: `rotate(-90 12 ${cy})`}, title(dy), Math.floor(ch / 7)));
-      dims.forEach((dx, ix) => {
-        const [x0, x1] = [left + ix * cw + CELL.l, left + (ix + 1) * cw - CELL.r];
-        const [y0, y1] = [top + iy * ch + CELL.t, top + (iy + 1) * ch - CELL.b];
-        const xOf = (v) => x0 + ((v - dx.range[0]) / (dx.range[1] - dx.range[0])) * (x1 - x0);
-        const yOf = (v) => y1 - ((v - dy.range[0]) / (dy.range[1] - dy.range[0])) * (y1 - y0);
-        const plot = svg('g', {class: 'hp-sp-plot', dataset: {x: dx.id, y: dy.id}},
-          svg('rect', {class: 'hp-sp-frame', x: x0, y: y0, width: x1 - x0, height: y1 - y0}));
-        const xt = thinned(dx.ticks, 4);
-        for (const [v, text] of xt) {
-          const px = xOf(v);
-          plot.append(svg('line', {class: 'hp-sp-grid', x1: px, x2: px, y1: y0, y2: y1}),
-            label({class: 'hp-tick-label', x: px, y: y1 + 12, 'text-anchor': 'middle'}, text,
-              Math.max(3, Math.floor((x1 - x0) / xt.length / 5.5))));
-        }
-        for (const [v, text] of thinned(dy.ticks, Math.max(2, Math.floor((y1 - y0) / 16)))) {
-          const py = yOf(v);
-          plot.append(svg('line', {class: 'hp-sp-grid', x1: x0, x2: x1, y1: py, y2: py}),
-            label({class: 'hp-tick-label', x: x0 - 4, y: py + 3.5, 'text-anchor': 'end'}, text, 7));
-        }
-        const points = svg('g', {class: 'hp-sp-points'});
-        list.forEach((s, row) => {
-          const [vx, vy] = [dx.values[row], dy.values[row]];
-          if (vx === null || vy === null) return;
-          const dot = svg('circle', {class: 'hp-sp-point', cx: xOf(vx).toFixed(1), cy: yOf(vy).toFixed(1), r: 3.5,
-            fill: colorOf(colorValues[row]), dataset: {session: s.name}});
-          points.append(dot);
-          bySession.set(s.name, [...(bySession.get(s.name) || []), dot]);
-        });
-        plot.append(points);
-        root.append(plot);
-      });
-    });
-    root.append(overlay);
-    if (legend) root.append(colorbar(firstMetric.label, cLo, cHi, width, height));
-    const byName = new Map(list.map((s) => [s.name, s]));
-    const clear = () => {
-      root.classList.remove('hovering');
-      for (const dot of root.querySelectorAll('.hp-sp-point.hl')) dot.classList.remove('hl');
-      overlay.replaceChildren();
-      scatter.dataset.highlighted = '';
-      ctx.tooltip.hidden = true;
-    };
-    root.addEventListener('pointerover', (event) => {
-      const dot = event.target.closest('.hp-sp-point');
-      if (!dot) return;
-      clear();
-      const name = dot.dataset.session;
-      root.classList.add('hovering');
-      scatter.dataset.highlighted = name;
-      for (const d of bySession.get(name) || []) {
-        d.classList.add('hl');
-        overlay.append(svg('circle', {class: 'hp-sp-ring', cx: d.getAttribute('cx'), cy: d.getAttribute('cy'), r: 6,
-          fill: d.getAttribute('fill')}));
-      }
-      showSessionTooltip(byName.get(name), cols, event);
-    });
-    root.addEventListener('pointerout', (event) => { if (event.target.closest('.hp-sp-point')) clear(); });
-    scatter.append(root);
-    scatter.dataset.plots = String(dims.length * ys.length);
-    const incomplete = list.filter((_, row) => dims.some((d) => d.values[row] === null)).length;
-    scatterNote.textContent = `${list.length} session${list.length === 1 ? '' : 's'}` +
-      (firstMetric ? `; points colored by ${firstMetric.label}` : '') +
-      (incomplete ? `; ${incomplete} with a missing or non-finite value, left out of the plots that need it` : '') +
-      '. Hover a point to find its session in every plot.';
-  }
-
-  /** At most about `n` ticks: every k-th of a long list. */
-  const thinned = (ticks, n) => ticks.filter((_, i) => i % Math.ceil(ticks.length / n) === 0);
-
-  function showSessionTooltip(session, cols, event) {
-    if (!session) return;
-    const tip = ctx.tooltip;
-    tip.replaceChildren(el('div', {class: 'tooltip-title', text: session.name}), el('table', {},
-      el('tr', {}, el('th', {text: 'status'}), el('td', {text: session.status})),
-      ...cols.map((c) => el('tr', {}, el('th', {text: c.label}), el('td', {text: cellText(cellValue(session, c), c)})))));
-    tip.hidden = false;
-    tip.style.left = `${Math.min(event.clientX + 16, window.innerWidth - tip.offsetWidth - 8)}px`;
-    tip.style.top = `${Math.min(event.clientY + 16, window.innerHeight - tip.offsetHeight - 8)}px`;
+    drawScatterMatrix({host: scatter, note: scatterNote, tooltip: ctx.tooltip, columns: shown(),
+      sessions: visibleSessions(), total: sessions.length, valueOf: cellValue,
+      textOf: (session, column) => cellText(cellValue(session, column), column)});
   }
 
   /** The table's rows (filtered, sorted, shown columns) as a file: numbers in full (NaN, Infinity as words). */
