@@ -260,3 +260,82 @@ def pr_curve_raw(tag: str, tp, fp, tn, fn, precision, recall, num_thresholds: in
     if any(not (np.issubdtype(r.dtype, np.number) or r.dtype == np.bool_) or np.iscomplexobj(r) for r in rows):
         raise ValueError(f"pr_curve_raw {tag!r}: values must be real numbers")
     return _pr_summary(tag, np.stack([r.astype(np.float64) for r in rows]))
+
+
+__all__ += ["histogram_raw"]
+
+
+def histogram_raw(tag: str, min, max, num, sum, sum_squares, bucket_limits, bucket_counts) -> Summary:
+    """A HistogramProto from statistics computed elsewhere (tensorboardX's `histogram_raw`).
+
+    Each bucket_limits[i] is the right edge of bucket i, so both lists have one length (a
+    ValueError naming the tag, not a histogram the dashboards would misread).
+    """
+    limits, counts = to_numpy(bucket_limits), to_numpy(bucket_counts)
+    if limits.ndim != 1 or counts.ndim != 1 or limits.size != counts.size:
+        raise ValueError(f"histogram_raw {tag!r}: bucket_limits of shape {limits.shape} and bucket_counts of "
+                         f"shape {counts.shape} must be 1-D of one length (use np.histogram's edges[1:])")
+    stats = [scalar_value(tag, v) for v in (min, max, num, sum, sum_squares)]
+    histo = HistogramProto(min=stats[0], max=stats[1], num=stats[2], sum=stats[3], sum_squares=stats[4])
+    histo.bucket_limit.extend(limits.astype(np.float64).tolist())
+    histo.bucket.extend(counts.astype(np.float64).tolist())
+    return Summary(value=[Summary.Value(tag=tag, histo=histo)])
+
+
+__all__ += ["draw_boxes"]
+
+BOX_COLOR = (255, 0, 0, 255)  # tensorboardX draws its boxes in PIL's 'Red'
+BOX_THICKNESS = 2  # ... with lines 2 pixels wide
+LABEL_TAB = (10, 5)  # label tab: height, width per character (no font here, so no text in it)
+
+
+def _box_array(tag: str, boxes) -> np.ndarray:
+    """[N, 4] finite float64 (x_min, y_min, x_max, y_max) in pixels, or ValueError naming the tag."""
+    arr = to_numpy(boxes)
+    if arr.ndim != 2 or arr.shape[1] != 4 or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise ValueError(f"image_with_boxes {tag!r}: expected boxes as an [N, 4] numeric array of "
+                         f"(x_min, y_min, x_max, y_max), got shape {arr.shape} and dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"image_with_boxes {tag!r}: box coordinates must be finite")
+    return arr
+
+
+def _fill(img: np.ndarray, y0: int, y1: int, x0: int, x1: int, color: np.ndarray) -> None:
+    """Paint the inclusive rectangle rows y0..y1, columns x0..x1, clipped to the image."""
+    y0, x0 = max(y0, 0), max(x0, 0)
+    y1, x1 = min(y1, img.shape[0] - 1), min(x1, img.shape[1] - 1)
+    if y0 <= y1 and x0 <= x1:
+        img[y0:y1 + 1, x0:x1 + 1] = color
+
+
+def draw_boxes(tag: str, img: np.ndarray, boxes, labels: list[str] | None = None) -> np.ndarray:
+    """A copy of HxWxC uint8 `img` with each box outlined as tensorboardX's PIL drawing does.
+
+    Coordinates are truncated toward zero, as PIL does. For an ordered box at least 2 pixels wide and
+    high the lines cover exactly PIL's pixels: rows y_min-1..y_min and y_max..y_max+1 (from x_min to
+    x_max), columns x_min..x_min+1 and x_max-1..x_max. Reversed corners are swapped first. A label
+    gets a filled tab in the box color over the box's bottom-left corner, without text (no font).
+    """
+    out = img.copy()
+    color = np.array(BOX_COLOR[:out.shape[2]], np.uint8)
+    for i, box in enumerate(_box_array(tag, boxes)):
+        x0, y0, x1, y1 = (int(v) for v in box)
+        left, right, top, bottom = min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1)
+        _fill(out, top - 1, top, left, right, color)
+        _fill(out, bottom, bottom + 1, left, right, color)
+        _fill(out, top, bottom, left, left + 1, color)
+        _fill(out, top, bottom, right - 1, right, color)
+        if labels is not None and str(labels[i]):
+            height, per_char = LABEL_TAB
+            _fill(out, bottom - height, bottom, left, left + per_char * len(str(labels[i])), color)
+    return out
+
+
+def resize_nearest(img: np.ndarray, scale: float) -> np.ndarray:
+    """HxWxC `img` resized by `scale` (nearest pixel; tensorboardX uses Lanczos, which needs Pillow)."""
+    h, w = img.shape[:2]
+    new_h, new_w = max(1, int(h * scale)), max(1, int(w * scale))
+    rows = np.minimum((np.arange(new_h) + 0.5) * h / new_h, h - 1).astype(np.int64)
+    cols = np.minimum((np.arange(new_w) + 0.5) * w / new_w, w - 1).astype(np.int64)
+    return img[rows][:, cols]

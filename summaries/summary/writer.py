@@ -8,12 +8,14 @@ from __future__ import annotations
 import os
 import socket
 import time
+import warnings
 from datetime import datetime
 
 import numpy as np
 
 from summaries.proto import DataType, Event, SessionLog, Summary, SummaryMetadata, TensorProto
 from summaries.summary import builders
+from summaries.summary import custom_scalars as custom_scalars_summary
 from summaries.summary import hparams as hparams_summary
 from summaries.summary.file_writer import FileWriter, graph_def_bytes
 
@@ -57,6 +59,57 @@ def _grid(tag: str, images: np.ndarray, dataformats: str, ncols: int = 8) -> np.
         r, k = divmod(i, cols)
         canvas[r * h:(r + 1) * h, k * w:(k + 1) * w] = frame
     return canvas
+
+
+def _figure_rgba(tag: str, figure, close: bool) -> np.ndarray:
+    """HxWx4 uint8 pixels of a matplotlib figure drawn by its Agg canvas (draw, buffer_rgba,
+    get_width_height); on HiDPI the buffer holds more pixels than the logical size, so its real size wins."""
+    canvas = figure.canvas
+    if not hasattr(canvas, "buffer_rgba"):
+        raise TypeError(f"figure {tag!r}: its canvas {type(canvas).__name__} has no buffer_rgba(); "
+                        f"use an Agg-based matplotlib backend")
+    canvas.draw()
+    buf = np.asarray(memoryview(canvas.buffer_rgba())).view(np.uint8)  # shaped (h, w, 4) or flat bytes
+    if buf.ndim != 3:  # a flat buffer: the logical size times the device pixel ratio
+        w, h = canvas.get_width_height()
+        ratio = round(float(np.sqrt(buf.size / 4 / max(1, w * h))), 6)
+        width, height = round(w * ratio), round(h * ratio)
+        if width * height * 4 != buf.size:
+            raise ValueError(f"figure {tag!r}: RGBA buffer of {buf.size} bytes does not fit size {w}x{h}")
+        buf = buf.reshape(height, width, 4)
+    if buf.shape[2] != 4:
+        raise ValueError(f"figure {tag!r}: expected an RGBA buffer, got shape {buf.shape}")
+    pixels = buf.copy()  # the canvas reuses its buffer; closing may free it
+    if close:
+        _close_figure(figure)
+    return pixels
+
+
+def _video_frames(tag: str, video: np.ndarray, dataformats: str) -> np.ndarray:
+    """(T, H', W', 3) uint8 frames of an N-clip batch laid out as tensorboardX does: the batch padded
+    with black clips to a power of two, in 2**((N.bit_length() - 1) // 2) rows. GIF has no alpha."""
+    fmt = dataformats.upper()
+    if sorted(fmt) != sorted("NTCHW") or video.ndim != 5:
+        raise ValueError(f"video {tag!r}: shape {tuple(video.shape)} does not match dataformats {dataformats!r}")
+    v = _as_uint8(np.transpose(video, [fmt.index(c) for c in "NTCHW"]))
+    n, t, c, h, w = v.shape
+    if c not in (1, 3, 4) or 0 in v.shape:
+        raise ValueError(f"video {tag!r}: expected a non-empty (N, T, C, H, W) clip with 1, 3 or 4 channels, "
+                         f"got {tuple(v.shape)} as NTCHW")
+    v = np.repeat(v, 3, axis=2) if c == 1 else v[:, :, :3]
+    v = np.concatenate([v, np.zeros(((1 << (n - 1).bit_length()) - n, t, 3, h, w), np.uint8)])
+    rows = 2 ** ((n.bit_length() - 1) // 2)
+    cols = len(v) // rows
+    return v.reshape(rows, cols, t, 3, h, w).transpose(2, 0, 4, 1, 5, 3).reshape(t, rows * h, cols * w, 3)
+
+
+def _close_figure(figure) -> None:
+    """Release the figure as matplotlib's pyplot does (it keeps every figure alive until closed)."""
+    try:
+        from matplotlib import pyplot
+    except ImportError:
+        return
+    pyplot.close(figure)
 
 
 def _as_uint8(img: np.ndarray) -> np.ndarray:
@@ -108,6 +161,21 @@ class SummaryWriter:
             writer.add_scalar_fast(main_tag, builders.scalar_value(main_tag, value),
                                    None if global_step is None else int(global_step), walltime)
 
+    def add_custom_scalars(self, layout) -> None:
+        """The Custom Scalars dashboard's layout for this run (tensorboardX's dict form
+        {category: {chart: ['Multiline', [regex...]] | ['Margin', [value, lower, upper]]}}, or a Layout).
+        TensorBoard shows the last layout a run wrote: call once per writer."""
+        self._summary(custom_scalars_summary.custom_scalars(layout), None, None)
+
+    def add_custom_scalars_multilinechart(self, tags: list, category: str = "default",
+                                          title: str = "untitled") -> None:
+        """A layout of one Multiline chart: every scalar tag matching any of `tags` (regexes)."""
+        self.add_custom_scalars(custom_scalars_summary.multiline_layout(tags, category, title))
+
+    def add_custom_scalars_marginchart(self, tags: list, category: str = "default", title: str = "untitled") -> None:
+        """A layout of one Margin chart: `tags` are the (value, lower, upper) scalar tags."""
+        self.add_custom_scalars(custom_scalars_summary.margin_layout(tags, category, title))
+
     def _sub_writer(self, subdir: str) -> FileWriter:
         """The writer of run `<log_dir>/<subdir>`, made on first use (add_scalars' and add_hparams' runs)."""
         path = os.path.join(self.logdir, subdir)
@@ -121,6 +189,13 @@ class SummaryWriter:
         """A histogram of `values`: TensorFlow's buckets by default, or numpy `bins` ('auto', an int, edges)."""
         self._summary(builders.histogram_from_bins(tag, values, bins, max_bins), global_step, walltime)
 
+    def add_histogram_raw(self, tag: str, min, max, num, sum, sum_squares, bucket_limits, bucket_counts,
+                          global_step: int | None = None, walltime: float | None = None) -> None:
+        """A histogram from statistics computed elsewhere; bucket_limits[i] is bucket i's right edge
+        (np.histogram's edges[1:]), so both lists must have one length."""
+        self._summary(builders.histogram_raw(tag, min, max, num, sum, sum_squares, bucket_limits, bucket_counts),
+                      global_step, walltime)
+
     def add_image(self, tag: str, img_tensor, global_step: int | None = None, walltime: float | None = None,
                   dataformats: str = "CHW") -> None:
         """One image; uint8 as is, floats taken to be in [0, 1]."""
@@ -133,12 +208,53 @@ class SummaryWriter:
         img = _as_uint8(_grid(tag, builders.to_numpy(img_tensor), dataformats))
         self._summary(self._image_summary(tag, img), global_step, walltime)
 
+    def add_image_with_boxes(self, tag: str, img_tensor, box_tensor, global_step: int | None = None,
+                             walltime: float | None = None, rescale: float = 1, dataformats: str = "CHW",
+                             labels: list[str] | str | None = None) -> None:
+        """One image with [N, 4] boxes (x_min, y_min, x_max, y_max in pixels) outlined in red, 2 pixels
+        wide, as tensorboardX draws them; labels must be one per box (else skipped with a warning)."""
+        img = _as_uint8(_to_hwc(tag, builders.to_numpy(img_tensor), dataformats))
+        labels = [labels] if isinstance(labels, str) else labels
+        boxes = builders.to_numpy(box_tensor)
+        if labels is not None and len(labels) != (len(boxes) if boxes.ndim else 0):
+            warnings.warn(f"image_with_boxes {tag!r}: {len(labels)} labels for {boxes.shape} boxes; labels skipped")
+            labels = None
+        img = builders.draw_boxes(tag, img, boxes, labels)
+        if rescale != 1:
+            img = builders.resize_nearest(img, rescale)
+        self._summary(self._image_summary(tag, img), global_step, walltime)
+
     @staticmethod
     def _image_summary(tag: str, hwc: np.ndarray) -> Summary:
         from summaries.summary.png import encode_png
         h, w, c = hwc.shape
         return Summary(value=[Summary.Value(tag=tag, image=Summary.Image(
             height=h, width=w, colorspace=c, encoded_image_string=encode_png(np.ascontiguousarray(hwc))))])
+
+    def add_figure(self, tag: str, figure, global_step: int | None = None, close: bool = True,
+                   walltime: float | None = None) -> None:
+        """A matplotlib figure (or a list of same-sized figures, tiled like add_images) as an RGBA image.
+
+        Duck-typed on the figure's Agg canvas, so matplotlib is imported only to close the figure."""
+        figures = figure if isinstance(figure, list) else [figure]
+        if not figures:
+            raise ValueError(f"figure {tag!r}: empty list of figures")
+        frames = [_figure_rgba(tag, f, close) for f in figures]
+        if len({f.shape for f in frames}) != 1:
+            raise ValueError(f"figure {tag!r}: figures of different sizes {[f.shape for f in frames]} "
+                             f"cannot be tiled into one image")
+        img = frames[0] if not isinstance(figure, list) else _grid(tag, np.stack(frames), "NHWC")
+        self._summary(self._image_summary(tag, img), global_step, walltime)
+
+    def add_video(self, tag: str, vid_tensor, global_step: int | None = None, fps: float = 4,
+                  walltime: float | None = None, dataformats: str = "NTCHW") -> None:
+        """A batch of clips (N, T, C, H, W; uint8, or floats in [0, 1]) as one looping animated GIF
+        image, the clips tiled as tensorboardX tiles them; encoded here, without moviepy."""
+        from summaries.summary.gif import encode_gif
+        frames = _video_frames(tag, builders.to_numpy(vid_tensor), dataformats)
+        _, h, w, c = frames.shape
+        image = Summary.Image(height=h, width=w, colorspace=c, encoded_image_string=encode_gif(frames, fps))
+        self._summary(Summary(value=[Summary.Value(tag=tag, image=image)]), global_step, walltime)
 
     def add_text(self, tag: str, text_string: str, global_step: int | None = None,
                  walltime: float | None = None) -> None:
