@@ -5,7 +5,8 @@
 - `softmax/lr_*`: a softmax classifier trained with numpy on digit-like images (two learning rates,
   compared as runs): loss and accuracy scalars, weight/logit histograms, sample input images, text notes,
   per-class precision-recall curves, the accuracy as a tone (audio); each run is also a session of a
-  learning-rate sweep (hparams).
+  learning-rate sweep (hparams); a custom scalars layout (loss and accuracy on one chart, the batch's
+  per-example loss as a median with a 10th-90th percentile band).
 - `xor/xor_logs`, `xor/xor_logs_r0_01`: the "TensorBoard for XOR" lab on our TF1-style engine,
   with its graph (name scopes layer1, layer2, cost, train), when the engine is available.
 Runs already present are rewritten, so the demo is the same each time.
@@ -23,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from summaries.summary import hparams  # noqa: E402
+from summaries.summary.custom_scalars import layout_proto  # noqa: E402
 from summaries.summary.writer import SummaryWriter  # noqa: E402
 
 
@@ -56,7 +58,8 @@ def softmax_run(logdir: Path, lr: float, steps: int = 300) -> None:
             p = np.exp(logits - logits.max(1, keepdims=True))
             p /= p.sum(1, keepdims=True)
             onehot = np.eye(10, dtype=np.float32)[labels[batch]]
-            loss = float(-np.mean(np.sum(onehot * np.log(p + 1e-9), 1)))
+            example_loss = -np.sum(onehot * np.log(p + 1e-9), 1)
+            loss = float(np.mean(example_loss))
             grad = (p - onehot) / len(batch)
             w -= lr * x[batch].T @ grad
             b -= lr * grad.sum(0)
@@ -64,6 +67,8 @@ def softmax_run(logdir: Path, lr: float, steps: int = 300) -> None:
                 accuracy = float(np.mean(np.argmax(x @ w + b, 1) == labels))
                 writer.add_scalar("train/loss", loss, step)
                 writer.add_scalar("train/accuracy", accuracy, step)
+                for name, q in (("median", 50), ("p10", 10), ("p90", 90)):  # the Custom Scalars margin chart
+                    writer.add_scalar(f"loss_spread/{name}", float(np.percentile(example_loss, q)), step)
             if step % 10 == 0:
                 writer.add_histogram("weights/w", w, step)
                 writer.add_histogram("weights/b", b, step)
@@ -80,10 +85,22 @@ def softmax_run(logdir: Path, lr: float, steps: int = 300) -> None:
                 accuracy = float(np.mean(np.argmax(x @ w + b, 1) == labels))
                 tone = 0.3 * np.sin(2 * np.pi * (220 + 660 * accuracy) * np.arange(4000) / 8000)
                 writer.add_audio("sonified/accuracy", tone, step, sample_rate=8000)
+        writer.add_custom_scalars(demo_layout())  # each run writes it; the Custom Scalars tab merges them
         # the run as one session of a learning-rate sweep (the HParams tab), its metrics the run's own scalars
         for summary in hparams.hparams_summaries({"lr": lr, "batch": 100, "optimizer": "sgd"},
                                                  {"train/loss": loss, "train/accuracy": accuracy}):
             writer.file_writer.add_summary(summary)
+
+
+def demo_layout():
+    """The Custom Scalars tab: loss and accuracy on one chart, the per-example loss band; a closed extra."""
+    layout = layout_proto({
+        "Training": {"loss and accuracy": ["Multiline", ["train/loss$", "train/accuracy$"]],
+                     "per-example loss (median, 10th-90th percentile)":
+                         ["Margin", ["loss_spread/median", "loss_spread/p10", "loss_spread/p90"]]},
+        "Loss percentiles": {"all": ["Multiline", ["loss_spread/"]]}})
+    layout.category[1].closed = True  # starts collapsed
+    return layout
 
 
 def xor_runs(logdir: Path) -> bool:

@@ -43,3 +43,9 @@ function rgbOf(hex) {
   const n = parseInt(hex.slice(1), 16);
   return [n >> 16, (n >> 8) & 255, n & 255];
 }
+
+/** Text for plotly's labels (names, hover templates), which read a little HTML and `%{...}` templates:
+ * those characters are escaped so run and tag names show exactly as written. */
+export function plotlyText(s) {
+  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/%/g, '&#37;');
+}

@@ -2,15 +2,10 @@
 // curve per selected run in the run's color. As in TensorBoard, each run has one step slider (in the
 // sidebar) that applies to all its tags and starts at, and follows, the latest step; each card draws
 // the run's curve at the step nearest the slider's and lists that step and its wall time.
-import {PLOT_CONFIG, baseLayout} from './plotting.js';
+import {PLOT_CONFIG, baseLayout, plotlyText} from './plotting.js';
 import {debounce, decodeFloats, el, groupSections, groupTags, userRegex} from './util.js';
 
 const ROUTE = 'data/plugin/pr_curves';
-
-/** Text that Plotly renders as-is inside a hover label (it reads a few tags and `%{}` templates). */
-function plotlyText(s) {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/%/g, '&#37;');
-}
 
 function wallText(wall) {
   return Number.isFinite(wall) ? new Date(wall * 1000).toLocaleString() : '';

@@ -4,7 +4,7 @@
 // kept across reloads, settings kept across page loads.
 import {AXIS_MODES, PLOT_CONFIG, axisValue, baseLayout} from './plotting.js';
 import {debounce, decodeFloats, el, formatDuration, formatNumber, groupSections, groupTags, keep, nearestIndex, radios,
-  restored, userRegex} from './util.js';
+  restored, smoothingInputs, userRegex} from './util.js';
 
 const POINTS = 1000;
 const SORTS = ['descending', 'ascending', 'nearest', 'name'];
@@ -227,19 +227,8 @@ function quantile(sorted, p) {
 }
 
 function buildSettings(root, redraw, refetch) {
-  const slider = el('input', {type: 'range', min: '0', max: '0.999', step: '0.001', value: String(settings.smoothing),
-    'aria-label': 'Smoothing', class: 'smoothing-slider'});
-  const number = el('input', {type: 'number', min: '0', max: '0.999', step: '0.01', value: String(settings.smoothing),
-    class: 'smoothing-number', 'aria-label': 'Smoothing value'});
   const apply = debounce(refetch, 120);
-  const set = (v) => {
-    settings.smoothing = Math.min(0.999, Math.max(0, Number(v) || 0));
-    slider.value = String(settings.smoothing); number.value = String(settings.smoothing);
-    save();
-    apply();
-  };
-  slider.addEventListener('input', () => set(slider.value));
-  number.addEventListener('change', () => set(number.value));
+  const [slider, number] = smoothingInputs(settings.smoothing, (v) => { settings.smoothing = v; save(); apply(); });
   const log = el('input', {type: 'checkbox', class: 'log-y', checked: settings.logY});
   log.addEventListener('change', () => { settings.logY = log.checked; save(); redraw(); });
   const outliers = el('input', {type: 'checkbox', class: 'ignore-outliers', checked: settings.ignoreOutliers});

@@ -133,6 +133,22 @@ export function radios(name, choices, current, onChange) {
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** An SVG element, attributes as `el` takes them (text and names are never parsed as markup). */
+/** The smoothing slider and its number box, kept in step; `onChange(value)` (in [0, 0.999]) after each edit. */
+export function smoothingInputs(value, onChange) {
+  const slider = el('input', {type: 'range', min: '0', max: '0.999', step: '0.001', value: String(value),
+    'aria-label': 'Smoothing', class: 'smoothing-slider'});
+  const number = el('input', {type: 'number', min: '0', max: '0.999', step: '0.01', value: String(value),
+    class: 'smoothing-number', 'aria-label': 'Smoothing value'});
+  const set = (v) => {
+    const smoothing = Math.min(0.999, Math.max(0, Number(v) || 0));
+    slider.value = String(smoothing); number.value = String(smoothing);
+    onChange(smoothing);
+  };
+  slider.addEventListener('input', () => set(slider.value));
+  number.addEventListener('change', () => set(number.value));
+  return [slider, number];
+}
+
 export function svg(tag, attrs = {}, ...children) {
   return filled(document.createElementNS(SVG_NS, tag), attrs, children);
 }

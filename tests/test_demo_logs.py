@@ -9,7 +9,8 @@ import pytest
 from conftest import get_json, serve, tb_multiplexer, wait_loaded
 
 ROOT = Path(__file__).resolve().parent.parent
-KINDS = ("scalars", "histograms", "images", "audio", "text", "graphs", "pr_curves", "hparams")
+KINDS = ("scalars", "custom_scalars", "histograms", "images", "audio", "text", "graphs", "pr_curves",
+         "hparams")
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +28,8 @@ def test_demo_has_every_kind_tensorboard_reads_and_board_lists_it(demo_logdir):
     with serve(demo_logdir, "--reload_interval", "0") as url:
         wait_loaded(url)
         listing = get_json(url + "data/plugins_listing")
-        assert all(listing[name]["enabled"] for name in ("scalars", "histograms", "distributions", "images",
-                                                         "audio", "text", "graphs", "pr_curves", "hparams"))
+        assert all(listing[name]["enabled"] for name in ("scalars", "custom_scalars", "histograms", "distributions",
+                                                         "images", "audio", "text", "graphs", "pr_curves", "hparams"))
         sessions = get_json(url + "data/plugin/hparams/sessions")
         assert sorted(s["name"] for s in sessions) == ["softmax/lr_0.05", "softmax/lr_0.5"]
         for session in sessions:

@@ -7,5 +7,5 @@ A plugin module exposes:
     def is_active(provider) -> bool             # has this logdir any data for it?
 The app factory registers the modules listed here, in this (tab) order.
 """
-PLUGIN_MODULES = ["scalars", "images", "audio", "graphs", "distributions", "histograms", "text", "pr_curves",
-                  "hparams"]  # tab order, as TensorBoard
+PLUGIN_MODULES = ["scalars", "custom_scalars", "images", "audio", "graphs", "distributions", "histograms", "text",
+                  "pr_curves", "hparams"]  # tab order, as TensorBoard
