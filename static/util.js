@@ -130,9 +130,6 @@ export function radios(name, choices, current, onChange) {
   }));
 }
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
-
-/** An SVG element, attributes as `el` takes them (text and names are never parsed as markup). */
 /** The smoothing slider and its number box, kept in step; `onChange(value)` (in [0, 0.999]) after each edit. */
 export function smoothingInputs(value, onChange) {
   const slider = el('input', {type: 'range', min: '0', max: '0.999', step: '0.001', value: String(value),
@@ -149,6 +146,9 @@ export function smoothingInputs(value, onChange) {
   return [slider, number];
 }
 
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** An SVG element, attributes as `el` takes them (text and names are never parsed as markup). */
 export function svg(tag, attrs = {}, ...children) {
   return filled(document.createElementNS(SVG_NS, tag), attrs, children);
 }

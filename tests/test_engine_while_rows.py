@@ -277,3 +277,19 @@ def test_float32_map_fn_gradient_and_graph_def_with_the_row_wise_path():
     nodes = tf.get_default_graph().as_graph_def().node
     assert any(n.op == "UnsortedSegmentSum" for n in nodes)
     assert not hierarchy.Hierarchy(tf.get_default_graph().as_graph_def()).warnings
+
+
+def test_append_row_copies_a_view_with_another_layout_and_takes_zero_width_rows():
+    """A transposed or reshaped view of the buffer starts where it does and has its fill length, but not its
+    layout: the row must go to a copy (review finding). Rows of zero width still count as rows."""
+    from summaries.engine.while_loop import _append_row_kernel
+    a = _append_row_kernel(np.zeros([0]), np.arange(4.0).reshape(2, 2))
+    t = _append_row_kernel(a.transpose(0, 2, 1), np.array([[4.0, 5.0], [6.0, 7.0]]))
+    np.testing.assert_array_equal(t, [[[0, 2], [1, 3]], [[4, 5], [6, 7]]])
+    flat = _append_row_kernel(np.zeros([0]), np.arange(4.0))
+    square = _append_row_kernel(flat.reshape(1, 2, 2), np.array([[8.0, 9.0], [10.0, 11.0]]))
+    np.testing.assert_array_equal(square, [[[0, 1], [2, 3]], [[8, 9], [10, 11]]])
+    np.testing.assert_array_equal(flat, [[0, 1, 2, 3]])
+    x = tf.placeholder(tf.float64, [None, 0])
+    with tf.Session() as sess:
+        assert sess.run(tf.map_fn(lambda r: r * 2.0, x), {x: np.zeros((6, 0))}).shape == (6, 0)

@@ -16,7 +16,7 @@ import numpy as np
 
 from summaries.engine import dtypes as dt
 from summaries.engine import nest
-from summaries.engine.array_ops import expand_dims, gather, reshape, shape, zeros, zeros_like
+from summaries.engine.array_ops import concat, expand_dims, gather, reshape, shape, zeros, zeros_like
 from summaries.engine.dtypes import TensorShape, as_shape
 from summaries.engine.errors import InvalidArgumentError, kernel_error
 from summaries.engine.gradients import gradients
@@ -331,12 +331,13 @@ def _append_row_kernel(acc: np.ndarray, y) -> np.ndarray:
     y = np.asarray(y)
     n, buf = len(acc), acc.base
     with _filled_lock:
-        if (buf is not None and _filled.get(id(buf)) == n and n < len(buf) and acc.shape[1:] == y.shape
-                and acc.ctypes.data == buf.ctypes.data and np.result_type(buf.dtype, y.dtype) == buf.dtype):
-            buf[n] = y  # acc is exactly buf[:n]: the row past it is spare, no other value sees it
+        if (buf is not None and _filled.get(id(buf)) == n and n < len(buf) and acc.ctypes.data == buf.ctypes.data
+                and acc.strides == buf.strides and acc.shape[1:] == buf.shape[1:] == y.shape
+                and acc.dtype == buf.dtype and np.result_type(buf.dtype, y.dtype) == buf.dtype):
+            buf[n] = y  # acc is exactly buf[:n] (same start, layout, dtype): the row past it is spare
             _filled[id(buf)] = n + 1
             return buf[:n + 1]
-    if acc.size == 0:
+    if n == 0:
         acc = acc.reshape((0,) + y.shape)  # the empty [0] vector a loop starts from
     elif acc.shape[1:] != y.shape:
         raise kernel_error(f"AppendRow: a row of shape {y.shape} cannot follow rows of shape {acc.shape[1:]}")
@@ -377,8 +378,12 @@ def _split_last_row_grad(op, g_acc, g_row):
 
 # ---- map_fn / scan / foldl -----------------------------------------------------------------------------
 def _stacked(acc: Tensor, row: TensorShape, n) -> Tensor:
-    """The rows accumulated in a loop with their static shape; a known row shape also fixes zero rows."""
-    out = reshape(acc, [-1] + row.as_list()) if row.is_fully_defined() else acc
+    """The rows accumulated in a loop with their static shape; a known row shape also fixes zero rows.
+    Rows of no elements cannot say their count by size, so theirs is read off the accumulator."""
+    if row.is_fully_defined():
+        out = reshape(acc, [-1] + row.as_list() if row.num_elements() else concat([shape(acc)[:1], row.as_list()], 0))
+    else:
+        out = acc
     out.set_shape(TensorShape([n]).concatenate(row))
     return out
 

@@ -326,7 +326,7 @@ def draw_boxes(tag: str, img: np.ndarray, boxes, labels: list[str] | None = None
         _fill(out, bottom, bottom + 1, left, right, color)
         _fill(out, top, bottom, left, left + 1, color)
         _fill(out, top, bottom, right - 1, right, color)
-        if labels is not None and str(labels[i]):
+        if labels is not None and labels[i] is not None and str(labels[i]):  # tensorboardX skips empty labels
             height, per_char = LABEL_TAB
             _fill(out, bottom - height, bottom, left, left + per_char * len(str(labels[i])), color)
     return out
