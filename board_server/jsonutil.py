@@ -89,6 +89,16 @@ def series_rows(wall_times: np.ndarray, steps: np.ndarray, values: np.ndarray) -
     return fast if fast is not None else _rows_from_lists(wall_times, steps, values)
 
 
+def series_rows_chunks(wall_times: np.ndarray, steps: np.ndarray, values: np.ndarray, chunk: int = 4096):
+    """`series_rows` a chunk of points at a time: a 2M-point series never sits in memory as one text."""
+    yield b"["
+    for start in range(0, steps.size, chunk):
+        part = slice(start, start + chunk)
+        rows = series_rows(wall_times[part], steps[part], values[part])
+        yield rows[1:-1] if start == 0 else b"," + rows[1:-1]
+    yield b"]"
+
+
 def csv_rows(wall_times: np.ndarray, steps: np.ndarray, values: np.ndarray) -> bytes | None:
     """`wall,step,value` CSV lines with the JSON route's numbers (the shortest that read back
     exactly), reshaped from its text; None when the caller must format them (NaN/Inf, no orjson)."""

@@ -4,11 +4,12 @@
 // one line per (run, tag) in the run's color, a dash (then marker) per tag, smoothed on the server with the
 // scalars dashboard's debiased EMA. A margin chart draws each series' value line with a band from lower to
 // upper per run. Charts load when scrolled into view and refresh on reload. Names reach the page as text only.
-import {AXIS_MODES, PLOT_CONFIG, axisValue, baseLayout, plotlyText, withAlpha} from './plotting.js';
-import {debounce, decodeFloats, el, formatNumber, keep, radios, restored, smoothingInputs, svg} from './util.js';
+import {AXIS_MODES, PLOT_CONFIG, baseLayout, plotlyText, withAlpha, xAxisLayout, xValues as seriesX}
+  from './plotting.js';
+import {debounce, decodeFloats, el, finite, formatNumber, keep, lazyCards, radios, restored, smoothingInputs, svg}
+  from './util.js';
 
 const POINTS = 1000;
-const SCALARS_BATCH = 498;  // series per scalars/batch request (its limit is 500): whole (value, lower, upper) triples
 const DASHES = ['solid', 'dash', 'dot', 'dashdot', 'longdash', 'longdashdot'];
 const DASH_ARRAYS = {solid: '', dash: '6,3', dot: '2,2', dashdot: '6,2,2,2', longdash: '10,3', longdashdot: '10,2,2,2'};
 const SYMBOLS = ['circle', 'square', 'diamond', 'triangle-up', 'x', 'cross'];
@@ -35,37 +36,18 @@ export async function mount(container, ctx) {
   container.append(empty, body);
   buildSettings(ctx.settings, () => { for (const c of cards) if (c.data) c.draw(); }, refetchAll);
 
-  const observer = new IntersectionObserver((entries) => {
-    for (const entry of entries) {
-      const card = entry.target.boardCard;
-      if (!card) continue;
-      card.visible = entry.isIntersecting;
-      if (card.visible && card.stale) load(card);
-    }
-  }, {rootMargin: '200px'});
+  const lazy = lazyCards(async (card) => { await card.fetch(); card.draw(); });
 
-  async function load(card) {
-    card.stale = false;
-    try {
-      await card.fetch();
-      card.draw();
-    } catch (e) {
-      card.note.textContent = `Could not load: ${e.message}`;
-    }
-  }
-
-  function refetchAll() {
-    for (const card of cards) { card.stale = true; if (card.visible) load(card); }
-  }
+  function refetchAll() { lazy.reloadAll(cards); }
 
   function forget(section) {
     for (const card of [...cards]) {
-      if (card.section === section) { observer.unobserve(card.node); cards.delete(card); }
+      if (card.section === section) { lazy.unobserve(card); cards.delete(card); }
     }
   }
 
   function render() {
-    for (const card of cards) observer.unobserve(card.node);
+    for (const card of cards) lazy.unobserve(card);
     cards.clear();
     const categories = layout.category || [];
     empty.hidden = categories.length > 0;
@@ -102,17 +84,15 @@ export async function mount(container, ctx) {
       el('div', {class: 'card-header'}, el('span', {class: 'card-title', title: chart.title, text: chart.title}),
         expand),
       el('div', {class: 'cs-regexes', text: describe(chart)}), plot, legend, note);
-    const card = {node, plot, legend, note, chart, kind, section: sectionNode, data: null, stale: true,
-      visible: false};
+    const card = {node, plot, legend, note, chart, kind, section: sectionNode, data: null};
     card.fetch = kind === 'margin' ? () => fetchMargin(card) : () => fetchMultiline(card);
     card.draw = () => (kind === 'margin' ? drawMargin(card) : drawMultiline(card));
     expand.addEventListener('click', () => {
       node.classList.toggle('wide');
       if (card.data) Plotly.Plots.resize(plot);
     });
-    node.boardCard = card;
     cards.add(card);
-    observer.observe(node);
+    lazy.observe(card);
     return card;
   }
 
@@ -128,42 +108,27 @@ export async function mount(container, ctx) {
   }
 
   async function fetchMargin(card) {
-    const wanted = [];
-    for (const run of ctx.runs.selected()) {
-      (card.chart.margin.series || []).forEach((s, index) => {
-        for (const part of ['value', 'lower', 'upper']) wanted.push({run, tag: s[part], index, part});
-      });
-    }
-    const got = new Map();
-    for (let i = 0; i < wanted.length; i += SCALARS_BATCH) {
-      const chunk = wanted.slice(i, i + SCALARS_BATCH);
-      const result = await ctx.api('data/plugin/scalars/batch',
-        {series: chunk.map(({run, tag}) => ({run, tag})), points: POINTS, smoothing: 0});
-      result.series.forEach((s, j) => { if (!s.missing) got.set(chunk[j], {...s, value: decodeFloats(s.value)}); });
-    }
-    card.data = [];
-    for (let i = 0; i < wanted.length; i += 3) {
-      const [value, lower, upper] = [0, 1, 2].map((k) => got.get(wanted[i + k]));
-      if (value) card.data.push({run: wanted[i].run, index: wanted[i].index, value, lower, upper});
-    }
+    // value, lower and upper come at the same steps (the server picks them), so each point carries its bounds
+    const runs = ctx.runs.selected();
+    const series = card.chart.margin.series || [];
+    const result = runs.length && series.length
+      ? await ctx.api('data/plugin/custom_scalars/margin', {runs, series, points: POINTS}) : {series: []};
+    const bound = (list) => (list ? decodeFloats(list) : null);  // null where a bound has no point at the step
+    card.data = result.series.map((s) => ({run: s.run, index: s.index, value: {...s, value: decodeFloats(s.value)},
+      lower: bound(s.lower), upper: bound(s.upper)}));
   }
 
-  function xValues(run, s) {
-    if (settings.xAxis === 'step') return s.step;
-    return s.wall.map((w, i) => axisValue(settings.xAxis, ctx, run, s.step[i], w, s.wall[0]));
-  }
+  const xValues = (run, s) => seriesX(settings.xAxis, ctx, run, s);
 
   function plotLayout(card) {
     return {...baseLayout(`${card.node.dataset.category}|${card.chart.title}`), hovermode: 'closest',
-      xaxis: {type: settings.xAxis === 'wall' ? 'date' : 'linear', gridcolor: '#eee', zeroline: false,
-        title: {text: {step: 'step', relative: 'hours', wall: ''}[settings.xAxis], standoff: 4}},
+      xaxis: xAxisLayout(settings.xAxis),
       yaxis: {gridcolor: '#eee', zeroline: false, exponentformat: 'e', autorange: true}};
   }
 
   function drawMultiline(card) {
     const tags = [...new Set(card.data.map((s) => s.tag))].sort();
     const smoothing = settings.smoothing > 0;
-    const finite = (v) => (Number.isFinite(v) ? v : null);
     const traces = [];
     const entries = [];
     for (const s of card.data) {
@@ -195,7 +160,6 @@ export async function mount(container, ctx) {
   }
 
   function drawMargin(card) {
-    const finite = (v) => (Number.isFinite(v) ? v : null);
     const traces = [];
     const entries = [];
     for (const d of card.data) {
@@ -203,22 +167,28 @@ export async function mount(container, ctx) {
       const {dash} = tagStyle(d.index);
       const series = card.chart.margin.series[d.index];
       const info = {run: d.run, tag: series.value, index: d.index};
-      if (d.lower && d.upper) {
-        traces.push({x: xValues(d.run, d.lower), y: d.lower.value.map(finite), type: 'scatter', mode: 'lines',
+      const x = xValues(d.run, d.value);
+      const banded = d.value.step.map((_, i) => d.lower !== null && d.upper !== null
+        && d.lower[i] !== null && d.upper[i] !== null);
+      if (banded.some(Boolean)) {
+        const bandX = x.filter((_, i) => banded[i]);
+        const band = (values) => values.filter((_, i) => banded[i]).map(finite);
+        traces.push({x: bandX, y: band(d.lower), type: 'scatter', mode: 'lines',
           line: {width: 0, color}, hoverinfo: 'skip', board: {...info, kind: 'lower'}});
-        traces.push({x: xValues(d.run, d.upper), y: d.upper.value.map(finite), type: 'scatter', mode: 'lines',
+        traces.push({x: bandX, y: band(d.upper), type: 'scatter', mode: 'lines',
           line: {width: 0, color}, fill: 'tonexty', fillcolor: withAlpha(color, 0.2), hoverinfo: 'skip',
           board: {...info, kind: 'upper'}});
       }
-      const bounds = d.lower && d.upper && d.lower.step.length === d.value.step.length
-        && d.upper.step.length === d.value.step.length;
-      traces.push({x: xValues(d.run, d.value), y: d.value.value.map(finite), type: 'scatter', mode: 'lines',
+      const head = '%{meta[0]} · %{meta[1]}<br>step %{x}<br>value %{customdata[0]}';
+      const [plain, withBounds] = [`${head}<extra></extra>`,
+        `${head}<br>lower %{customdata[1]}<br>upper %{customdata[2]}<extra></extra>`];
+      traces.push({x, y: d.value.value.map(finite), type: 'scatter', mode: 'lines',
         line: {color, width: 1.8, dash}, meta: [plotlyText(d.run), plotlyText(series.value)],
-        customdata: d.value.value.map((v, i) => [formatNumber(v), ...(bounds
-          ? [formatNumber(d.lower.value[i]), formatNumber(d.upper.value[i])] : [])]),
+        customdata: d.value.value.map((v, i) => [formatNumber(v),
+          ...(banded[i] ? [formatNumber(d.lower[i]), formatNumber(d.upper[i])] : [])]),
         board: {...info, kind: 'line'},
-        hovertemplate: `%{meta[0]} · %{meta[1]}<br>step %{x}<br>value %{customdata[0]}${bounds
-          ? '<br>lower %{customdata[1]}<br>upper %{customdata[2]}' : ''}<extra></extra>`});
+        hovertemplate: banded.every(Boolean) ? withBounds  // per point where only some steps have both bounds
+          : (banded.some(Boolean) ? banded.map((b) => (b ? withBounds : plain)) : plain)});
       entries.push(legendEntry(d.run, `${series.value} (${series.lower} … ${series.upper})`, color, dash));
     }
     Plotly.react(card.plot, traces, plotLayout(card), PLOT_CONFIG);

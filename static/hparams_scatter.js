@@ -74,7 +74,8 @@ export function drawScatterMatrix({host, note, tooltip, columns: cols, sessions:
         const dot = svg('circle', {class: 'hp-sp-point', cx: xOf(vx).toFixed(1), cy: yOf(vy).toFixed(1), r: 3.5,
           fill: colorOf(colorValues[row]), dataset: {session: s.name}});
         points.append(dot);
-        bySession.set(s.name, [...(bySession.get(s.name) || []), dot]);
+        if (!bySession.has(s.name)) bySession.set(s.name, []);
+        bySession.get(s.name).push(dot);
       });
       plot.append(points);
       root.append(plot);

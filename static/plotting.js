@@ -9,6 +9,18 @@ export function axisValue(mode, ctx, run, step, wall, firstWall) {
   return new Date(wall * 1000);
 }
 
+/** A series' ({step, wall}) x values by axis mode: its steps, or each point's axisValue. */
+export function xValues(mode, ctx, run, s) {
+  if (mode === 'step') return s.step;
+  return s.wall.map((w, i) => axisValue(mode, ctx, run, s.step[i], w, s.wall[0]));
+}
+
+/** The x axis layout of a chart drawn against `xValues(mode, ...)`. */
+export function xAxisLayout(mode) {
+  return {type: mode === 'wall' ? 'date' : 'linear', gridcolor: '#eee', zeroline: false,
+    title: {text: {step: 'step', relative: 'hours', wall: ''}[mode], standoff: 4}};
+}
+
 /** About `count` round tick values (steps of 1, 2 or 5 times a power of ten) from lo to hi, both included. */
 export function niceTicks(lo, hi, count = 5) {
   if (!(hi > lo)) return [lo];

@@ -3,7 +3,7 @@
 // sidebar) that applies to all its tags and starts at, and follows, the latest step; each card draws
 // the run's curve at the step nearest the slider's and lists that step and its wall time.
 import {PLOT_CONFIG, baseLayout, plotlyText} from './plotting.js';
-import {debounce, decodeFloats, el, groupSections, groupTags, userRegex} from './util.js';
+import {debounce, decodeFloats, el, finite, groupSections, groupTags, lazyCards, userRegex} from './util.js';
 
 const ROUTE = 'data/plugin/pr_curves';
 
@@ -36,14 +36,7 @@ export async function mount(container, ctx) {
   container.append(el('div', {class: 'toolbar'}, filter), empty, groupsEl);
   filter.addEventListener('input', debounce(() => { tagFilter = filter.value; render(); }, 150));
 
-  const observer = new IntersectionObserver((items) => {
-    for (const item of items) {
-      const card = item.target.prCard;
-      if (!card) continue;
-      card.visible = item.isIntersecting;
-      if (card.visible && card.stale) fetchCard(card);
-    }
-  }, {rootMargin: '200px'});
+  const lazy = lazyCards(fetchCard);
 
   const runsWithTags = () => ctx.runs.selected().filter((r) => tagsByRun[r] && Object.keys(tagsByRun[r]).length);
 
@@ -110,7 +103,7 @@ export async function mount(container, ctx) {
     empty.textContent = Object.keys(tagsByRun).length ? 'No PR curve tags match the selected runs and filter.'
       : 'No PR curve data yet. Runs appear here as soon as they write some.';
     for (const [tag, card] of cards) {
-      if (!tags.has(tag)) { observer.unobserve(card.node); cards.delete(tag); }
+      if (!tags.has(tag)) { lazy.unobserve(card); cards.delete(tag); }
     }
     groupsEl.replaceChildren(...groupSections(groups, openGroups, tagFilter !== '', render, (list) => list,
       (tag) => cardFor(tag).node));
@@ -118,7 +111,7 @@ export async function mount(container, ctx) {
     // the run selection decides which curves a card holds: fetch again where it changed
     for (const card of cards.values()) {
       const runs = runsFor(card.tag).join('\n');
-      if (card.runsKey !== runs) { card.stale = true; if (card.visible) fetchCard(card); }
+      if (card.runsKey !== runs) lazy.reload(card);
     }
   }
 
@@ -133,27 +126,21 @@ export async function mount(container, ctx) {
     const note = el('div', {class: 'card-note'});
     const node = el('div', {class: 'card pr-card', dataset: {tag}},
       el('div', {class: 'card-header'}, el('span', {class: 'card-title', title: tag, text: tag})), plot, table, note);
-    const card = {tag, node, plot, table, note, data: null, runsKey: null, stale: true, visible: false};
-    node.prCard = card;
+    const card = {tag, node, plot, table, note, data: null, runsKey: null};
     cards.set(tag, card);
-    observer.observe(node);
+    lazy.observe(card);
     return card;
   }
 
   async function fetchCard(card) {
-    card.stale = false;
     const runs = runsFor(card.tag);
     card.runsKey = runs.join('\n');
     if (!runs.length) { card.data = {}; draw(card); return; }
-    try {
-      const data = await ctx.api(ctx.url(`${ROUTE}/pr_curves`, [['tag', card.tag], ...runs.map((r) => ['run', r])]));
-      if (card.runsKey !== runs.join('\n')) return;  // the selection changed meanwhile; a newer fetch follows
-      card.data = data;
-      card.note.textContent = '';
-      draw(card);
-    } catch (e) {
-      card.note.textContent = `Could not load: ${e.message}`;
-    }
+    const data = await ctx.api(ctx.url(`${ROUTE}/pr_curves`, [['tag', card.tag], ...runs.map((r) => ['run', r])]));
+    if (card.runsKey !== runs.join('\n')) return;  // the selection changed meanwhile; a newer fetch follows
+    card.data = data;
+    card.note.textContent = '';
+    draw(card);
   }
 
   function draw(card) {
@@ -171,7 +158,6 @@ export async function mount(container, ctx) {
         el('span', {class: 'pr-step', text: entry ? `step ${entry.step}` : 'no data'}),
         el('span', {class: 'pr-wall', text: entry ? wallText(entry.wall_time) : ''})));
       if (!entry) continue;
-      const finite = (v) => (Number.isFinite(v) ? v : null);
       const counts = (key) => decodeFloats(entry[key]);
       const [tp, fp, tn, fn] = ['true_positives', 'false_positives', 'true_negatives', 'false_negatives'].map(counts);
       traces.push({x: decodeFloats(entry.recall).map(finite), y: decodeFloats(entry.precision).map(finite),

@@ -2,9 +2,9 @@
 // series, extreme-keeping downsampling, STEP / RELATIVE / WALL axes, log scale, optional outlier-free
 // y scaling, a sortable tooltip listing every visible run, CSV/JSON downloads, expandable cards, zoom
 // kept across reloads, settings kept across page loads.
-import {AXIS_MODES, PLOT_CONFIG, axisValue, baseLayout} from './plotting.js';
-import {debounce, decodeFloats, el, formatDuration, formatNumber, groupSections, groupTags, keep, nearestIndex, radios,
-  restored, smoothingInputs, userRegex} from './util.js';
+import {AXIS_MODES, PLOT_CONFIG, baseLayout, xAxisLayout, xValues as seriesX} from './plotting.js';
+import {debounce, decodeFloats, el, finite, formatDuration, formatNumber, groupSections, groupTags, keep, lazyCards,
+  nearestIndex, radios, restored, smoothingInputs, userRegex} from './util.js';
 
 const POINTS = 1000;
 const SORTS = ['descending', 'ascending', 'nearest', 'name'];
@@ -31,12 +31,7 @@ export async function mount(container, ctx) {
     render();
   }, 150));
 
-  const observer = new IntersectionObserver((entries) => {
-    for (const entry of entries) {
-      const card = [...cards.values()].find((c) => c.node === entry.target);
-      if (card) { card.visible = entry.isIntersecting; if (card.visible && card.stale) fetchCard(card); }
-    }
-  }, {rootMargin: '200px'});
+  const lazy = lazyCards(fetchCard);
 
   function allTags() {
     const tags = new Set();
@@ -53,7 +48,7 @@ export async function mount(container, ctx) {
     empty.textContent = Object.keys(tagsByRun).length ? 'No scalar tags match the selected runs and filter.'
       : 'No scalar data yet. Runs appear here as soon as their first scalar is written.';
     const keep = new Set(tags);
-    for (const [tag, card] of cards) if (!keep.has(tag)) { observer.unobserve(card.node); cards.delete(tag); }
+    for (const [tag, card] of cards) if (!keep.has(tag)) { lazy.unobserve(card); cards.delete(tag); }
     groupsEl.replaceChildren(...groupSections(groups, openGroups, settings.tagFilter !== '', render, (list) => list,
       (tag) => cardFor(tag).node));
   }
@@ -65,10 +60,11 @@ export async function mount(container, ctx) {
     const expand = el('button', {class: 'icon-button', title: 'Expand to full width', 'aria-label': 'Expand',
       text: '⤢'});
     const dl = el('button', {class: 'icon-button', title: 'Download data', 'aria-label': 'Download', text: '↓'});
+    const note = el('div', {class: 'card-note'});
     const node = el('div', {class: 'card', dataset: {tag}},
       el('div', {class: 'card-header'}, el('span', {class: 'card-title', title: tag, text: tag}), dl, expand),
-      downloads, plot, el('div', {class: 'card-note'}));
-    const card = {tag, node, plot, downloads, data: null, stale: true, visible: false};
+      downloads, plot, note);
+    const card = {tag, node, plot, downloads, note, data: null};
     expand.addEventListener('click', () => {
       node.classList.toggle('wide');
       if (card.data) Plotly.Plots.resize(plot);
@@ -77,7 +73,7 @@ export async function mount(container, ctx) {
     plot.addEventListener('mousemove', (e) => showTooltip(card, e));
     plot.addEventListener('mouseleave', () => { ctx.tooltip.hidden = true; });
     cards.set(tag, card);
-    observer.observe(node);
+    lazy.observe(card);
     return card;
   }
 
@@ -91,25 +87,17 @@ export async function mount(container, ctx) {
   }
 
   async function fetchCard(card) {
-    card.stale = false;
     const series = ctx.runs.selected().filter((r) => tagsByRun[r] && tagsByRun[r][card.tag])
       .map((run) => ({run, tag: card.tag}));
     if (!series.length) { card.data = []; draw(card); return; }
-    try {
-      const result = await ctx.api('data/plugin/scalars/batch', {series, points: POINTS, smoothing: settings.smoothing});
-      card.data = result.series.filter((s) => !s.missing).map((s) => ({
-        run: s.run, total: s.total, step: s.step, wall: s.wall,
-        value: decodeFloats(s.value), smoothed: decodeFloats(s.smoothed)}));
-      draw(card);
-    } catch (e) {
-      card.node.querySelector('.card-note').textContent = `Could not load: ${e.message}`;
-    }
+    const result = await ctx.api('data/plugin/scalars/batch', {series, points: POINTS, smoothing: settings.smoothing});
+    card.data = result.series.filter((s) => !s.missing).map((s) => ({
+      run: s.run, total: s.total, step: s.step, wall: s.wall,
+      value: decodeFloats(s.value), smoothed: decodeFloats(s.smoothed)}));
+    draw(card);
   }
 
-  function xValues(s) {
-    if (settings.xAxis === 'step') return s.step;
-    return s.wall.map((w, i) => axisValue(settings.xAxis, ctx, s.run, s.step[i], w, s.wall[0]));
-  }
+  const xValues = (s) => seriesX(settings.xAxis, ctx, s.run, s);
 
   function draw(card) {
     const traces = [];
@@ -117,7 +105,6 @@ export async function mount(container, ctx) {
     for (const s of card.data) {
       const color = ctx.runs.colorOf(s.run);
       const x = xValues(s);
-      const finite = (v) => (Number.isFinite(v) ? v : null);
       traces.push({x, y: s.value.map(finite), type: 'scatter', mode: 'lines', hoverinfo: 'none',
         line: {color, width: smoothing ? 1 : 1.6}, opacity: smoothing ? 0.25 : 1, meta: {run: s.run, kind: 'raw'}});
       if (smoothing) {
@@ -128,15 +115,14 @@ export async function mount(container, ctx) {
     const range = settings.ignoreOutliers ? inlierRange(card.data, smoothing, settings.logY) : null;
     // a new uirevision when the scaling rule changes, so the chart takes the new range even if zoomed
     const layout = {...baseLayout(`${card.tag}|${settings.ignoreOutliers}`), hovermode: false,
-      xaxis: {type: settings.xAxis === 'wall' ? 'date' : 'linear', gridcolor: '#eee', zeroline: false,
-        title: {text: {step: 'step', relative: 'hours', wall: ''}[settings.xAxis], standoff: 4}},
+      xaxis: xAxisLayout(settings.xAxis),
       yaxis: {type: settings.logY ? 'log' : 'linear', gridcolor: '#eee', zeroline: false, exponentformat: 'e',
         ...(range ? {range, autorange: false} : {autorange: true})},
     };
     Plotly.react(card.plot, traces, layout, PLOT_CONFIG);
     const total = card.data.reduce((n, s) => n + s.total, 0);
     const drawn = card.data.reduce((n, s) => n + s.step.length, 0);
-    card.node.querySelector('.card-note').textContent = total > drawn
+    card.note.textContent = total > drawn
       ? `${drawn.toLocaleString()} of ${total.toLocaleString()} points drawn (every spike kept)` : '';
   }
 
@@ -181,9 +167,7 @@ export async function mount(container, ctx) {
   }
 
   function redrawAll() { for (const card of cards.values()) if (card.data) draw(card); }
-  function refetchAll() {
-    for (const card of cards.values()) { card.stale = true; if (card.visible) fetchCard(card); }
-  }
+  const refetchAll = () => lazy.reloadAll(cards.values());
 
   async function refreshTags() {
     try { tagsByRun = await ctx.api('data/plugin/scalars/tags'); } catch (e) { return; }

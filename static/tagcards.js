@@ -1,7 +1,7 @@
 // One card per (run, tag), grouped by the tag's first name scope, loaded lazily when scrolled
 // into view and refreshed on reload: the frame the histograms, distributions and images
 // dashboards share. Each dashboard supplies makeCard(run, tag, info) -> {node, load()}.
-import {debounce, el, groupSections, groupTags, userRegex} from './util.js';
+import {debounce, el, groupSections, groupTags, lazyCards, userRegex} from './util.js';
 
 export function mountRunTagCards(container, ctx, {tagsRoute, noun, makeCard, adaptTags = (t) => t}) {
   let tagsByRun = {};
@@ -15,24 +15,7 @@ export function mountRunTagCards(container, ctx, {tagsRoute, noun, makeCard, ada
   container.append(el('div', {class: 'toolbar'}, filter), empty, groupsEl);
   filter.addEventListener('input', debounce(() => { tagFilter = filter.value; render(); }, 150));
 
-  const observer = new IntersectionObserver((entries) => {
-    for (const entry of entries) {
-      const card = entry.target.boardCard;
-      if (!card) continue;
-      card.visible = entry.isIntersecting;
-      if (card.visible && card.stale) refresh(card);
-    }
-  }, {rootMargin: '200px'});
-
-  async function refresh(card) {
-    card.stale = false;
-    try {
-      await card.load();
-      card.error.textContent = '';
-    } catch (e) {
-      card.error.textContent = `Could not load: ${e.message}`;
-    }
-  }
+  const lazy = lazyCards(async (card) => { await card.load(); card.error.textContent = ''; }, (card) => card.error);
 
   function cardFor(run, tag) {
     const key = `${run}\u0000${tag}`;
@@ -40,10 +23,8 @@ export function mountRunTagCards(container, ctx, {tagsRoute, noun, makeCard, ada
       const card = makeCard(run, tag, tagsByRun[run][tag]);
       card.error = el('div', {class: 'card-note error'});
       card.node.append(card.error);
-      card.node.boardCard = card;
-      card.stale = true;
       cards.set(key, card);
-      observer.observe(card.node);
+      lazy.observe(card);
     }
     return cards.get(key);
   }
@@ -66,13 +47,11 @@ export function mountRunTagCards(container, ctx, {tagsRoute, noun, makeCard, ada
         return cardFor(run, tag).node;
       }));
     for (const [key, card] of cards) {
-      if (!shown.has(key)) { observer.unobserve(card.node); cards.delete(key); }
+      if (!shown.has(key)) { lazy.unobserve(card); cards.delete(key); }
     }
   }
 
-  function refetchAll() {
-    for (const card of cards.values()) { card.stale = true; if (card.visible) refresh(card); }
-  }
+  const refetchAll = () => lazy.reloadAll(cards.values());
 
   async function refreshTags() {
     try { tagsByRun = adaptTags(await ctx.api(tagsRoute)); } catch (e) { return; }

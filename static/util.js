@@ -105,6 +105,42 @@ export function groupSections(groups, openGroups, filtering, rerender, entries, 
   });
 }
 
+/** A chart value plotly can draw: the number, or null (a gap) for NaN and the infinities. */
+export const finite = (v) => (Number.isFinite(v) ? v : null);
+
+/**
+ * Cards that load when scrolled into view (or within 200px of it) and, once marked stale, again while in
+ * view. `load(card)` fetches and draws a card (`card.node` its element); a failure shows in `noteOf(card)`
+ * as "Could not load: …". Each card gets `stale` and `visible` flags.
+ */
+export function lazyCards(load, noteOf = (card) => card.note) {
+  async function run(card) {
+    card.stale = false;
+    try { await load(card); } catch (e) { noteOf(card).textContent = `Could not load: ${e.message}`; }
+  }
+  const observer = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      const card = entry.target.boardCard;
+      if (!card) continue;
+      card.visible = entry.isIntersecting;
+      if (card.visible && card.stale) run(card);
+    }
+  }, {rootMargin: '200px'});
+  const reload = (card) => { card.stale = true; if (card.visible) run(card); };
+  return {
+    /** Watch a new card: it loads when it first comes into view. */
+    observe(card) {
+      Object.assign(card, {stale: true, visible: false});
+      card.node.boardCard = card;
+      observer.observe(card.node);
+    },
+    unobserve(card) { observer.unobserve(card.node); },
+    /** Mark a card stale: it loads now if in view, else when it comes into view. */
+    reload,
+    reloadAll(cards) { for (const card of cards) reload(card); },
+  };
+}
+
 export function debounce(fn, ms) {
   let timer = null;
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };

@@ -440,3 +440,62 @@ def test_hostile_names_show_as_text(page, tmp_path):
         assert page.locator("main img, main b, main i, main script").count() == 0
         screenshot(page, "custom_scalars_hostile_names")
         assert not page.console_errors and not page.dialogs
+
+
+
+def long_margin(step):
+    """(value, lower, upper) at a step: lower < value < upper, each bound wobbling on its own, so that each
+    series' per-bucket extremes (what the server keeps of a long series) sit at different steps."""
+    value = math.sin(step * 0.05) + 0.3 * math.sin(step * 1.7)
+    return value, value - 0.5 - 0.4 * abs(math.sin(step * 0.9)), value + 0.5 + 0.4 * abs(math.cos(step * 1.3))
+
+
+def close(text, want):
+    return math.isclose(float(text), want, rel_tol=1e-4, abs_tol=1e-9)  # formatNumber keeps 5 digits
+
+
+@pytest.mark.browser
+def test_margin_hover_pairs_bounds_by_step(page, tmp_path, client_for):
+    with SummaryWriter(str(tmp_path / "long")) as w:
+        for step in range(1500):  # over the 1000 points a chart asks for
+            for tag, v in zip(("v", "lo", "hi"), long_margin(step)):
+                w.add_scalar(tag, v, step)
+        w.add_custom_scalars_marginchart(["v", "lo", "hi"], category="Long", title="band")
+    steps = [s["step"] for s in client_for(tmp_path).post("/data/plugin/scalars/batch", json={
+        "series": [{"run": "long", "tag": t} for t in ("v", "lo", "hi")], "points": 1000}).get_json()["series"]]
+    assert all(len(s) < 1500 for s in steps) and steps[0] != steps[1] and steps[0] != steps[2]
+    # each series downsampled on its own keeps other steps: the chart keeps all their extremes, at common steps
+    drawn_steps = sorted(set(steps[0]) | set(steps[1]) | set(steps[2]))
+    plot = "document.querySelector(\".cs-card[data-chart='band'] .js-plotly-plot\")"
+    with serve(tmp_path, "--reload_interval", "0") as url:
+        page.goto(url + "#custom_scalars")
+        wait_lines(page, "Long", "band", 1)
+        got = page.evaluate(f"""() => {plot}.data.map((t) => ({{kind: t.board.kind, x: [...t.x], y: [...t.y],
+            customdata: t.customdata || null, hover: t.hovertemplate}}))""")
+        line = next(t for t in got if t["kind"] == "line")
+        assert line["x"] == drawn_steps
+        bounded = []
+        for i, (step, data) in enumerate(zip(line["x"], line["customdata"])):
+            value, lower, upper = long_margin(step)
+            assert close(data[0], value), (step, data)
+            template = line["hover"][i] if isinstance(line["hover"], list) else line["hover"]
+            assert ("lower %{customdata[1]}<br>upper %{customdata[2]}" in template) == (len(data) == 3)
+            if len(data) == 3:  # the bounds shown are those written at this point's own step
+                bounded.append(i)
+                assert close(data[1], lower) and close(data[2], upper), (step, data)
+        assert bounded
+        for kind, k in (("lower", 1), ("upper", 2)):  # the band: the same step-aligned bounds
+            [band] = [t for t in got if t["kind"] == kind]
+            assert band["x"] == [line["x"][i] for i in bounded] == drawn_steps
+            assert all(close(y, long_margin(x)[k]) for x, y in zip(band["x"], band["y"]))
+
+        point = bounded[len(bounded) // 2]  # what a real hover shows
+        page.evaluate(f"""(point) => Plotly.Fx.hover({plot}, [{{pointNumber: point,
+            curveNumber: {plot}.data.findIndex((t) => t.board.kind === 'line')}}])""", point)
+        page.wait_for_selector(".cs-card .hoverlayer .hovertext", timeout=5000)
+        hover = page.locator(".cs-card .hoverlayer .hovertext").first.text_content()
+        shown = dict(re.findall(r"(step|value|lower|upper) (\S+?)(?=step|value|lower|upper|$)", hover))
+        step = line["x"][point]
+        assert int(shown["step"]) == step, hover
+        assert all(close(shown[k], want) for k, want in zip(("value", "lower", "upper"), long_margin(step))), hover
+        assert not page.console_errors and not page.dialogs

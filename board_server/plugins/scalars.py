@@ -12,37 +12,16 @@ import io
 import numpy as np
 from flask import Blueprint, Response, request
 
-from board_server.jsonutil import csv_rows, float_list, json_error, json_response, series_rows
+from board_server.jsonutil import csv_rows, json_error, json_response, series_rows, series_rows_chunks
 from board_server.plugins.common import IdentityLRU, run_and_tag, tag_listing
-from board_server.plugins.series import downsample_indices, smooth
+from board_server.plugins.series import batch_params, drawn
 
 NAME = "scalars"
 TAB_NAME = "Scalars"
 MAX_BATCH = 500  # series per batch request
-MAX_POINTS = 100_000
 DRAWN_CACHE = 1024  # batch results kept (each ~1,000 points)
 STREAM_CHUNK = 4096  # points encoded at a time: a 2M-point series never sits in memory as Python objects
 STREAM_MIN = 50_000  # longer series are streamed chunk by chunk; shorter ones sent in one piece
-
-
-def _json_chunks(series):
-    """`[[wall, step, value], ...]`, encoded and sent a chunk of points at a time."""
-    n = series.steps.size
-    yield b"["
-    for start in range(0, n, STREAM_CHUNK):
-        part = slice(start, start + STREAM_CHUNK)
-        rows = series_rows(series.wall_times[part], series.steps[part], series.values[part])
-        yield rows[1:-1] if start == 0 else b"," + rows[1:-1]
-    yield b"]"
-
-
-def _drawn(series, points: int, weight: float) -> dict:
-    """What a chart draws of one series: smoothed on every point, then downsampled keeping extremes."""
-    smoothed = smooth(series.values, weight)
-    keep = downsample_indices(series.values, points)
-    return {"total": int(series.steps.size), "step": series.steps[keep].tolist(),
-            "wall": series.wall_times[keep].tolist(), "value": float_list(series.values[keep]),
-            "smoothed": float_list(smoothed[keep])}
 
 
 def _csv_chunks(series):
@@ -84,7 +63,8 @@ def create_blueprint(provider) -> Blueprint:
                             headers={"Content-Disposition": "attachment; filename=scalars.csv"})
         if series.steps.size <= STREAM_MIN:  # one write: lowest latency for the common case
             return Response(series_rows(series.wall_times, series.steps, series.values), mimetype="application/json")
-        return Response(_json_chunks(series), mimetype="application/json")
+        return Response(series_rows_chunks(series.wall_times, series.steps, series.values, STREAM_CHUNK),
+                        mimetype="application/json")
 
     @bp.route("/batch", methods=["POST"])
     def batch():
@@ -94,10 +74,9 @@ def create_blueprint(provider) -> Blueprint:
         if len(body["series"]) > MAX_BATCH:
             return json_error(f"at most {MAX_BATCH} series per request", 400)
         try:
-            points = min(MAX_POINTS, max(2, int(body.get("points", 1000))))
-            weight = min(0.999, max(0.0, float(body.get("smoothing", 0.0))))
-        except (TypeError, ValueError):
-            return json_error("points must be an integer and smoothing a number", 400)
+            points, weight = batch_params(body)
+        except ValueError as e:
+            return json_error(str(e), 400)
         out = []
         for item in body["series"]:
             if not isinstance(item, dict):
@@ -110,7 +89,7 @@ def create_blueprint(provider) -> Blueprint:
             key = (run, tag, points, weight)
             entry = cache.get(key, (series,))
             if entry is None:
-                entry = cache.put(key, (series,), _drawn(series, points, weight))
+                entry = cache.put(key, (series,), drawn(series, points, weight))
             out.append({"run": run, "tag": tag, **entry})
         return json_response({"series": out})
 

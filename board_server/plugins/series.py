@@ -6,6 +6,10 @@ import math
 
 import numpy as np
 
+from board_server.jsonutil import float_list
+
+MAX_POINTS = 100_000  # points per series a chart may ask for
+
 
 def smooth(values: np.ndarray, weight: float) -> np.ndarray:
     """TensorBoard's smoothing: an EMA over the finite points, debiased by 1 - weight**n.
@@ -84,3 +88,23 @@ def even_indices(n: int, limit: int) -> np.ndarray:
     if limit <= 1:
         return np.array([n - 1])
     return np.unique(np.round(np.linspace(0, n - 1, limit)).astype(np.int64))
+
+
+def batch_params(body: dict) -> tuple[int, float]:
+    """A chart batch request's `points` (2..MAX_POINTS, default 1000) and `smoothing` weight (0..0.999);
+    ValueError with the message to answer (JSON numbers such as 1e999 parse to infinity)."""
+    try:
+        points = min(MAX_POINTS, max(2, int(body.get("points", 1000))))
+        weight = min(0.999, max(0.0, float(body.get("smoothing", 0.0))))
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError("points must be an integer and smoothing a number") from None
+    return points, weight
+
+
+def drawn(series, points: int, weight: float) -> dict:
+    """What a chart draws of one series: smoothed on every point, then downsampled keeping extremes."""
+    smoothed = smooth(series.values, weight)
+    keep = downsample_indices(series.values, points)
+    return {"total": int(series.steps.size), "step": series.steps[keep].tolist(),
+            "wall": series.wall_times[keep].tolist(), "value": float_list(series.values[keep]),
+            "smoothed": float_list(smoothed[keep])}
