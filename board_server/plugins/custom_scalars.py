@@ -38,6 +38,7 @@ from board_server.plugins import scalars as scalars_plugin
 from board_server.plugins.common import IdentityLRU
 from board_server.plugins.series import batch_params, downsample_indices, drawn
 from summaries.proto import layout_pb2
+from summaries.summary.custom_scalars import CONFIG_TAG
 
 try:  # the regex parser, to refuse patterns that backtrack without bound
     from re import _constants as sre, _parser as sre_parse  # Python 3.11+
@@ -47,7 +48,6 @@ except ImportError:  # pragma: no cover - Python 3.10
 
 NAME = "custom_scalars"
 TAB_NAME = "Custom Scalars"
-CONFIG_TAG = "custom_scalars__config__"
 MAX_REGEX = 1000  # characters; a longer pattern is reported invalid
 MAX_OPEN_REPEATS = 2  # unbounded repeats in a row (`.*acc.*`): a third made 0.2 s a 1,000-char tag, a fourth 36 s
 MAX_RUNS = 500

@@ -36,12 +36,13 @@ from google.protobuf.message import DecodeError
 
 from board_server.jsonutil import encode_float, json_response
 from summaries.proto import hparams_pb2 as hp
+from summaries.summary.hparams import EXPERIMENT_TAG, SESSION_END_INFO_TAG as SESSION_END_TAG
+from summaries.summary.hparams import SESSION_START_INFO_TAG as SESSION_START_TAG
+
+HPARAMS_PREFIX = EXPERIMENT_TAG.rpartition("/")[0] + "/"  # `_hparams_/`: the plugin's own tags, never metrics
 
 NAME = "hparams"
 TAB_NAME = "HParams"
-EXPERIMENT_TAG = "_hparams_/experiment"
-SESSION_START_TAG = "_hparams_/session_start_info"
-SESSION_END_TAG = "_hparams_/session_end_info"
 ROOT = "."
 _TYPES = {hp.DATA_TYPE_UNSET: "unset", hp.DATA_TYPE_STRING: "string", hp.DATA_TYPE_BOOL: "bool",
           hp.DATA_TYPE_FLOAT64: "number"}
@@ -165,7 +166,7 @@ def _inferred_metrics(provider, sessions) -> list[dict]:
         if session is None:
             continue
         group = "" if run == session else (run if session == ROOT else run[len(session) + 1:])
-        names.update((group, tag) for tag in tags if not tag.startswith("_hparams_/"))
+        names.update((group, tag) for tag in tags if not tag.startswith(HPARAMS_PREFIX))
     return [_metric_json(group, tag) for group, tag in sorted(names, key=lambda gt: (gt[1], gt[0]))]
 
 
