@@ -35,6 +35,7 @@ MAX_HEADERS = 100  # header lines per request
 MAX_HEAD = 65536  # bytes of request line and headers together
 MAX_BODY = 4 << 20  # bytes of request body (the scalars batch POST), read into memory; larger: JSON 413
 IDLE_TIMEOUT = 120.0  # seconds a kept-alive connection may stay silent (and a send may stall)
+REQUEST_TIMEOUT = 30.0  # seconds from a request's first byte to the end of its body (a trickle is cut off)
 LINGER_SECONDS, LINGER_BYTES = 2.0, 64 << 20  # how long and how much to read after refusing a request
 MAX_CONNECTIONS = 512  # open connections (a thread each); more wait in the listen backlog
 NO_BODY_STATUS = ("1", "204", "304")
@@ -67,8 +68,10 @@ class Server:
         self.server_port = str(self.socket.getsockname()[1])
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self.open: set[socket.socket] = set()
+        self.reading: dict[socket.socket, float] = {}  # connection -> when its request must have arrived
 
     def serve_forever(self) -> None:
+        threading.Thread(target=self._cut_slow_requests, daemon=True).start()
         while True:
             self.slots.acquire()
             try:
@@ -81,6 +84,19 @@ class Server:
                 continue
             self.open.add(conn)
             threading.Thread(target=self._serve_connection, args=(conn, peer), daemon=True).start()
+
+    def _cut_slow_requests(self) -> None:
+        """Shut down a connection whose request is still arriving REQUEST_TIMEOUT seconds after its first
+        byte: SO_RCVTIMEO bounds each read, not their sum, so a client sending a byte a second is stopped here."""
+        while self.socket.fileno() != -1:
+            time.sleep(min(1.0, REQUEST_TIMEOUT / 4))
+            now = time.monotonic()
+            for conn, deadline in list(self.reading.items()):
+                if now > deadline and self.reading.pop(conn, None) is not None:
+                    try:
+                        conn.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
 
     def server_close(self) -> None:
         """Stop accepting and end every open connection (a kept-alive one would otherwise be served on)."""
@@ -127,7 +143,13 @@ class Exchange:
 
     def run(self) -> bool:
         try:
-            environ = self._read_request()
+            if not self.reader.peek(1):  # waits, idle, for the next request's first byte
+                return False
+            self.server.reading[self.conn] = time.monotonic() + REQUEST_TIMEOUT
+            try:
+                environ = self._read_request()
+            finally:
+                self.server.reading.pop(self.conn, None)
         except BadRequest as e:
             self._send_error(e.status, str(e))
             self._linger()

@@ -270,3 +270,28 @@ def test_server_close_ends_kept_alive_connections(serve_app):
     with pytest.raises((http.client.HTTPException, OSError)):
         conn.request("GET", "/again")
         conn.getresponse().read()
+
+
+def test_a_request_trickling_in_is_cut_off_but_an_idle_connection_is_not(serve_app, monkeypatch):
+    """Each read has its own timeout, so a client sending a header byte at a time could hold a thread for
+    ever: the whole request must arrive within REQUEST_TIMEOUT of its first byte. Waiting idle before the
+    first byte is the keep-alive idle time, not part of it."""
+    monkeypatch.setattr(serving, "REQUEST_TIMEOUT", 1.0)
+    port = serve_app(echo_app)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"GET /slow HTTP/1.1\r\nHost: a\r\n")
+        started, closed = time.monotonic(), False
+        while time.monotonic() - started < 6 and not closed:
+            time.sleep(0.2)
+            try:
+                s.sendall(b"X-Drip: 1\r\n")
+            except OSError:
+                closed = True
+        assert closed and time.monotonic() - started < 4, "a trickling request kept its connection"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        time.sleep(2)  # idle past REQUEST_TIMEOUT before the first byte
+        s.sendall(b"GET /after-idle HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        reply = b""
+        while part := s.recv(65536):
+            reply += part
+    assert json.loads(reply.split(b"\r\n\r\n", 1)[1])["PATH_INFO"] == "/after-idle"
