@@ -4,9 +4,10 @@ Why our own and not werkzeug's development server: that one sits on `http.server
 request's headers with `email.parser` and answers HTTP/1.0 (a new connection and thread per request).
 This one parses what a WSGI app needs, refuses what it does not support with a JSON error, keeps
 connections open, and sends a small response's head and body in one system call. On the 2M-event
-bench (8 clients on the scalars route) the server's CPU per request fell from ~2.8 to ~2.5 ms, level
-with the same encoder behind a bare socket (bench/load_bench.py --floor). A thread per connection, as werkzeug's, so a slow or silent
-client never blocks the others; an idle connection is closed after IDLE_TIMEOUT seconds.
+bench (8 clients on the scalars route) the server's CPU per request fell from ~2.8 to ~2.5 ms, near
+the same encoder behind a bare socket (bench/load_bench.py --floor). A thread per connection, as
+werkzeug's, so a slow or silent client never blocks the others; an idle connection is closed after
+IDLE_TIMEOUT seconds, a request still arriving REQUEST_TIMEOUT seconds after its first byte is cut off.
 
 Requests share the CPU as they come: a small one (a tags listing) is not queued behind a big one.
 werkzeug's server, whose accept loop waits for the GIL, served them nearly first come, first served:
