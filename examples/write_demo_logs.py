@@ -6,7 +6,8 @@
   compared as runs): loss and accuracy scalars, weight/logit histograms, sample input images, text notes,
   per-class precision-recall curves, the accuracy as a tone (audio); each run is also a session of a
   learning-rate sweep (hparams); a custom scalars layout (loss and accuracy on one chart, the batch's
-  per-example loss as a median with a 10th-90th percentile band).
+  per-example loss as a median with a 10th-90th percentile band); lr_0.5 also has an embedding of 500
+  inputs (pixels, class and prediction, the images as a sprite) for the Projector.
 - `xor/xor_logs`, `xor/xor_logs_r0_01`: the "TensorBoard for XOR" lab on our TF1-style engine,
   with its graph (name scopes layer1, layer2, cost, train), when the engine is available.
 Runs already present are rewritten, so the demo is the same each time.
@@ -86,6 +87,12 @@ def softmax_run(logdir: Path, lr: float, steps: int = 300) -> None:
                 tone = 0.3 * np.sin(2 * np.pi * (220 + 660 * accuracy) * np.arange(4000) / 8000)
                 writer.add_audio("sonified/accuracy", tone, step, sample_rate=8000)
         writer.add_custom_scalars(demo_layout())  # each run writes it; the Custom Scalars tab merges them
+        if lr == 0.5:  # the Projector tab: 500 inputs' pixels (rounded: a smaller tensors.tsv), class and prediction
+            shown = slice(0, 500)
+            predicted = np.argmax(x[shown] @ w + b, 1)
+            writer.add_embedding(np.round(x[shown].astype(np.float64), 2), tag="inputs", global_step=steps - 1,
+                                 metadata=[[str(c), str(p)] for c, p in zip(labels[shown], predicted)],
+                                 metadata_header=["class", "predicted"], label_img=images[shown, None])
         # the run as one session of a learning-rate sweep (the HParams tab), its metrics the run's own scalars
         for summary in hparams.hparams_summaries({"lr": lr, "batch": 100, "optimizer": "sgd"},
                                                  {"train/loss": loss, "train/accuracy": accuracy}):

@@ -29,7 +29,8 @@ def test_demo_has_every_kind_tensorboard_reads_and_board_lists_it(demo_logdir):
         wait_loaded(url)
         listing = get_json(url + "data/plugins_listing")
         assert all(listing[name]["enabled"] for name in ("scalars", "custom_scalars", "histograms", "distributions",
-                                                         "images", "audio", "text", "graphs", "pr_curves", "hparams"))
+                                                         "images", "audio", "text", "graphs", "pr_curves", "hparams",
+                                                         "projector"))
         sessions = get_json(url + "data/plugin/hparams/sessions")
         assert sorted(s["name"] for s in sessions) == ["softmax/lr_0.05", "softmax/lr_0.5"]
         for session in sessions:

@@ -18,6 +18,7 @@ from board_server.data.loader import RunLoader, is_event_file, load_run
 from board_server.data.provider import (BlobSequencePoint, HistogramPoint, RunInfo, ScalarSeries, TagInfo,
                                         TensorPoint, TextPoint)
 from board_server.data.run_data import BlobRef
+from board_server.data.run_files import RunFileError, read_inside, version_inside
 from board_server.memory import release_free_memory
 from summaries.events.record import FOOTER, HEADER, MAX_RECORD, masked_crc32c
 from summaries.proto import Event
@@ -138,6 +139,16 @@ class LogdirProvider:
     def run_tags(self, run: str, plugin: str) -> dict[str, TagInfo]:
         loader = self._runs.get(run)
         return dict(loader.data.tag_info.get(plugin, {})) if loader is not None else {}
+
+    def run_file(self, run: str, path: str, limit: int) -> bytes:
+        loader = self._runs.get(run)
+        if loader is None:
+            raise RunFileError(f"no run {run!r}", 404)
+        return read_inside(loader.directory, path, limit)
+
+    def run_file_version(self, run: str, path: str) -> tuple | None:
+        loader = self._runs.get(run)
+        return None if loader is None else version_inside(loader.directory, path)
 
     def _data(self, run: str):
         loader = self._runs.get(run)

@@ -94,6 +94,13 @@ class DataProvider(Protocol):
         """Tensor summaries of plugins that have no kind of their own here (e.g. pr_curves), per step;
         thinned like histograms on long runs."""
 
+    def run_file(self, run: str, path: str, limit: int) -> bytes:
+        """A file a plugin keeps beside a run's event files (`path` relative to the run's directory; see
+        data/run_files.py for what is refused). RunFileError (with a status) when it cannot be read."""
+
+    def run_file_version(self, run: str, path: str) -> tuple | None:
+        """Something that changes when that file is rewritten (for caches), or None when it is absent."""
+
     def plugin_contents(self, plugin: str) -> dict[str, dict[str, bytes]]:
         """run -> tag -> the `plugin_data.content` of the tag's first metadata (TensorBoard's
         PluginRunToTagToContent); hparams keeps everything it has there."""

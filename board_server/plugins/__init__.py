@@ -8,4 +8,4 @@ A plugin module exposes:
 The app factory registers the modules listed here, in this (tab) order.
 """
 PLUGIN_MODULES = ["scalars", "custom_scalars", "images", "audio", "graphs", "distributions", "histograms", "text",
-                  "pr_curves", "hparams"]  # tab order, as TensorBoard
+                  "pr_curves", "hparams", "projector"]  # tab order, as TensorBoard (projector: last, a dynamic plugin)

@@ -16,6 +16,7 @@ import numpy as np
 from summaries.proto import DataType, Event, SessionLog, Summary, SummaryMetadata, TensorProto
 from summaries.summary import builders
 from summaries.summary import custom_scalars as custom_scalars_summary
+from summaries.summary import embedding
 from summaries.summary import hparams as hparams_summary
 from summaries.summary.file_writer import FileWriter, graph_def_bytes
 
@@ -298,6 +299,15 @@ class SummaryWriter:
         self._summary(builders.pr_curve_raw(tag, true_positive_counts, false_positive_counts, true_negative_counts,
                                             false_negative_counts, precision, recall, num_thresholds, weights),
                       global_step, walltime)
+
+    def add_embedding(self, mat, metadata=None, label_img=None, global_step: int | None = None,
+                      tag: str = "default", metadata_header=None) -> None:
+        """Points for the Projector: `mat` (N, D) rows, optional labels (one per point, or rows of columns
+        named by `metadata_header`) and square NCHW `label_img` tiled into a sprite. Written as tensorboardX
+        writes them (see summaries.summary.embedding): files beside the event files, not events."""
+        embedding.write_embedding(self.logdir, builders.to_numpy(mat), metadata,
+                        None if label_img is None else builders.to_numpy(label_img), global_step, tag,
+                        metadata_header)
 
     def add_graph(self, model, input_to_model=None, verbose: bool = False, **_ignored) -> None:
         """A GraphDef (proto or bytes) or a Graph with `as_graph_def()`, e.g. our engine's `sess.graph`."""
