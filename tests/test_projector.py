@@ -319,3 +319,47 @@ def test_projector_tab_in_browser(page, tmp_path):
         page.dblclick("canvas.pj-canvas")
         page.wait_for_selector("canvas.pj-canvas[data-points-drawn='90']", timeout=5000)
     assert page.console_errors == [] and page.dialogs == []
+
+
+def test_odd_configs_and_inputs_are_4xx_never_500(tmp_path, monkeypatch):
+    """Found in review: configs the hand-written parser did not foresee made /runs a 500 for every run; a logdir
+    reached through a symlink made the projector a 500; a wide file within the byte cap could take minutes."""
+    real = tmp_path / "real"
+    write_case(real / "ok", [{"mat": np.arange(40.0).reshape(10, 4) ** 1.5, "metadata": [f"p{i}" for i in range(10)],
+                              "tag": "fine"}])
+    configs = {"superscript": 'embeddings { tensor_name: "a" tensor_path: "t.tsv" tensor_shape: ² }',
+               "message_path": 'embeddings { tensor_name: "a" tensor_path { } }',
+               "deep": "embeddings " + "{ a " * 5000 + "}" * 5000,
+               "nested_list": "embeddings { tensor_shape: [[[[1]]]] }",
+               "huge_sprite": 'embeddings { tensor_name: "a" tensor_path: "t.tsv" sprite { image_path: "s.png" '
+                              'single_image_dim: 99999999 single_image_dim: 0 } }'}
+    for run, text in configs.items():
+        with SummaryWriter(real / run) as w:
+            w.add_scalar("s", 1.0, 0)
+        (real / run / "projector_config.pbtxt").write_text(text)
+        (real / run / "t.tsv").write_text("1\t2\n3\t5\n4\t4\n")
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    from board_server.data.logdir import LogdirProvider
+    provider = LogdirProvider([("", str(link))], reload_interval=0, workers=1).start()
+    try:
+        assert provider.wait_loaded(60)
+        client = create_app(provider).test_client()
+        runs = {r["run"]: r for r in answer(client, "runs").get_json()["runs"]}
+        assert runs["ok"]["error"] is None and runs["huge_sprite"]["embeddings"][0]["sprite"]["single_image_dim"] is None
+        for run in ("deep", "nested_list"):  # unreadable: said for this run alone
+            assert runs[run]["error"] and not runs[run]["embeddings"], (run, runs[run])
+        assert answer(client, "pca", run="superscript", name="a").get_json()["points"] == 3  # the odd shape ignored
+        assert "checkpoint" in answer(client, "pca", 400, run="message_path", name="a").get_json()["error"]
+        got = answer(client, "pca", run="ok", name="fine:00000").get_json()  # through the symlinked logdir
+        assert got["points"] == 10 and got["metadata"]["values"][0] == [f"p{i}" for i in range(10)]
+        assert answer(client, "pca", run="huge_sprite", name="a").get_json()["sprite"] is None
+        monkeypatch.setattr(plugin, "MAX_VALUES", 12)  # 4 columns: 3 rows fit
+        got = answer(client, "pca", run="ok", name="fine:00000").get_json()
+        assert (got["points"], got["total_points"], got["truncated"]) == (3, 10, True)
+        assert got["metadata"]["values"][0] == ["p0", "p1", "p2"]
+    finally:
+        provider.stop()
+    for tag in ("..", ".", ""):
+        with pytest.raises(ValueError, match="directory of its own"):
+            write_case(tmp_path / "w", [{"mat": np.zeros((2, 2)), "tag": tag}])

@@ -21,16 +21,24 @@ class RunFileError(Exception):
         self.status = status
 
 
-def _open_inside(run_dir: str, rel: str) -> int:
-    """A read-only descriptor of the regular file `rel` names inside `run_dir`."""
+def _parts(rel: str) -> list[str]:
+    """The components of a path relative to a run directory; RunFileError when it is not one or leaves it."""
     if not rel or rel.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:", rel) or "\x00" in rel:
         raise RunFileError(f"path {rel!r} is not relative to the run directory")
     parts = [p for p in rel.split("/") if p not in ("", ".")]
     if not parts or any(p == ".." for p in parts):
         raise RunFileError(f"path {rel!r} leaves the run directory")
+    return parts
+
+
+def _open_inside(run_dir: str, rel: str) -> int:
+    """A read-only descriptor of the regular file `rel` names inside `run_dir` (the run directory itself may be
+    reached through a link, as the event files are; nothing below it may)."""
+    parts = _parts(rel)
     nofollow = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(run_dir, nofollow | os.O_DIRECTORY)
+    fd = None
     try:
+        fd = os.open(run_dir, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
         for part in parts[:-1]:
             child = os.open(part, nofollow | os.O_DIRECTORY, dir_fd=fd)
             os.close(fd)
@@ -43,7 +51,8 @@ def _open_inside(run_dir: str, rel: str) -> int:
             raise RunFileError(f"no file {rel!r} in the run directory", 404) from None
         raise RunFileError(f"cannot open {rel!r}: {e.strerror}") from None
     finally:
-        os.close(fd)
+        if fd is not None:
+            os.close(fd)
     if not stat.S_ISREG(os.fstat(target).st_mode):
         os.close(target)
         raise RunFileError(f"{rel!r} is not a regular file")
@@ -70,7 +79,7 @@ def version_inside(run_dir: str, rel: str) -> tuple | None:
     """(size, mtime) of `rel` inside `run_dir` to notice a rewrite, or None when there is no such entry
     (lstat: a symlink is seen here but refused when read)."""
     try:
-        st = os.lstat(os.path.join(run_dir, *rel.split("/")))
-    except (OSError, ValueError):
+        st = os.lstat(os.path.join(run_dir, *_parts(rel)))
+    except (OSError, ValueError, RunFileError):
         return None
     return st.st_size, st.st_mtime_ns

@@ -2,16 +2,17 @@
 and its sprite image. Routes of our own (TensorBoard's send the raw tensor for its WebGL page to project):
 
 GET /runs -> {"runs": [{"run", "error": str|null, "embeddings": [{"name", "tensor_path", "metadata_path": str|null,
-  "sprite": {"image_path", "single_image_dim": [w, h]}|null, "error": str|null}]}]}: every run whose directory
+  "sprite": {"image_path", "single_image_dim": [w, h]|null}|null, "error": str|null}]}]}: every run whose directory
   holds a projector_config.pbtxt, in run order. A config that cannot be read or parsed gives the run an error
   and no embeddings; an entry whose tensor lives in a TensorFlow checkpoint (no tensor_path) is listed with an
   error (reading checkpoints needs TensorFlow).
 GET /pca?run=R&name=N -> {"run", "name", "total_points", "points", "truncated", "max_points", "dimensions",
   "components": [[x per point], ...] (up to 3), "variance": [fraction of the total variance per component],
   "metadata": {"columns": [...], "values": [[column's value per point], ...]}|null, "sprite":
-  {"single_image_dim": [w, h]}|null}: the first `points` rows (at most MAX_POINTS of `total_points`;
-  `truncated` says the cap was hit) centered and projected on their first principal axes (numpy's SVD),
-  metadata read as TensorBoard reads it (a first line with a tab is the header; one column is "label").
+  {"single_image_dim": [w, h]}|null}: the first `points` rows (at most MAX_POINTS of `total_points`, fewer
+  when rows x columns would pass MAX_VALUES; `truncated` says a cap was hit; one projection at a time)
+  centered and projected on their first principal axes (numpy's SVD), metadata read as TensorBoard reads it
+  (a first line with a tab is the header; one column is "label").
 GET /sprite?run=R&name=N -> the sprite image's bytes (image/png or image/jpeg).
 
 Files are read through the data layer (`provider.run_file`: only inside the run's directory, by the relative
@@ -21,6 +22,7 @@ is a JSON 400/404/413 naming the run and tensor.
 """
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import threading
@@ -31,15 +33,17 @@ from flask import Blueprint, Response, request
 
 from board_server.data.run_files import RunFileError
 from board_server.jsonutil import float_list, json_error, json_response
+from summaries.summary.embedding import CONFIG_NAME, MAX_SPRITE
 
 NAME = "projector"
 TAB_NAME = "Projector"
-CONFIG_NAME = "projector_config.pbtxt"
 MAX_CONFIG_BYTES = 1 << 20
 MAX_TENSOR_BYTES = 512 << 20
 MAX_METADATA_BYTES = 64 << 20
 MAX_SPRITE_BYTES = 64 << 20
 MAX_POINTS = 20_000
+MAX_VALUES = 10_000_000  # numbers a projection reads (rows x columns): bounds memory and the SVD's time
+MAX_DEPTH = 32  # nesting of the config's messages
 COMPONENTS = 3
 CACHE_SIZE = 8
 
@@ -84,8 +88,10 @@ def parse_text_proto(text: str) -> dict:
     tokens = _tokens(text)
     pos = 0
 
-    def message(closer: str | None) -> dict:
+    def message(closer: str | None, depth: int = 0) -> dict:
         nonlocal pos
+        if depth > MAX_DEPTH:
+            raise ProjectorError(f"messages nested deeper than {MAX_DEPTH}")
         fields: dict[str, list] = {}
         while True:
             if pos >= len(tokens):
@@ -106,14 +112,14 @@ def parse_text_proto(text: str) -> dict:
                 pos += 1
             if pos >= len(tokens):
                 raise ProjectorError(f"field {value!r} has no value")
-            fields.setdefault(value, []).extend(field_values())
+            fields.setdefault(value, []).extend(field_values(depth))
 
-    def field_values() -> list:
+    def field_values(depth: int) -> list:
         nonlocal pos
         kind, value = tokens[pos]
         if kind == "punct" and value in "{<":
             pos += 1
-            return [message("}" if value == "{" else ">")]
+            return [message("}" if value == "{" else ">", depth + 1)]
         if kind == "punct" and value == "[":
             pos += 1
             items = []
@@ -121,7 +127,9 @@ def parse_text_proto(text: str) -> dict:
                 if tokens[pos] == ("punct", ","):
                     pos += 1
                     continue
-                items.extend(field_values())
+                if tokens[pos][0] == "punct" and tokens[pos][1] in "[{<":
+                    raise ProjectorError("a list may hold only plain values")
+                items.extend(field_values(depth))
             pos += 1
             return items
         if kind == "str":
@@ -143,24 +151,36 @@ def _first(fields: dict, name: str, default=None):
     return values[-1] if values else default
 
 
+def _text(fields: dict, name: str) -> str:
+    """A scalar field's last value as text ("" when absent or when it is a message, not a value)."""
+    value = _first(fields, name, "")
+    return value if isinstance(value, str) else ""
+
+
+def _numbers(fields: dict, name: str) -> list[int]:
+    return [int(d) for d in fields.get(name, []) if isinstance(d, str) and d.isascii() and d.isdecimal()]
+
+
 def embeddings_of(config: dict) -> list[dict]:
     """The config's embeddings as the listing gives them (names as TensorBoard normalizes them)."""
     out = []
     for entry in config.get("embeddings", []):
         if not isinstance(entry, dict):
             continue
-        tensor_path = _first(entry, "tensor_path", "")
-        name = _first(entry, "tensor_name", "") or os.path.basename(tensor_path)
+        tensor_path = _text(entry, "tensor_path")
+        name = _text(entry, "tensor_name") or os.path.basename(tensor_path)
         if name.endswith(":0"):
             name = name[:-2]
         sprite = _first(entry, "sprite")
         sprite_info = None
-        if isinstance(sprite, dict) and _first(sprite, "image_path"):
-            dims = [int(d) for d in sprite.get("single_image_dim", []) if str(d).isdigit()]
-            sprite_info = {"image_path": _first(sprite, "image_path"), "single_image_dim": dims[:2]}
-        shape = [int(d) for d in entry.get("tensor_shape", []) if str(d).isdigit()]
+        if isinstance(sprite, dict) and _text(sprite, "image_path"):
+            dims = _numbers(sprite, "single_image_dim")[:2]
+            sprite_info = {"image_path": _text(sprite, "image_path"),  # no thumbnails without a sane size
+                           "single_image_dim": dims if len(dims) == 2 and all(1 <= d <= MAX_SPRITE for d in dims)
+                           else None}
+        shape = _numbers(entry, "tensor_shape")
         out.append({"name": name, "tensor_path": tensor_path or None,
-                    "metadata_path": _first(entry, "metadata_path") or None, "sprite": sprite_info,
+                    "metadata_path": _text(entry, "metadata_path") or None, "sprite": sprite_info,
                     "tensor_shape": shape,
                     "error": None if tensor_path else "the tensor is in a TensorFlow checkpoint, which is not read"})
     return out
@@ -184,23 +204,33 @@ def read_config(provider, run: str) -> list[dict]:
 def parse_tensors(raw: bytes, shape: list[int], max_points: int) -> tuple[np.ndarray, int]:
     """(the first `max_points` rows as float64, the total number of rows) of a tensors.tsv, or of a raw float32
     file of 2-D `tensor_shape` (as TensorBoard falls back to when the file is not text)."""
-    try:
-        text = raw.decode("utf-8")
+    try:  # text, judged by its head (decoding all of a 512 MB file would double it in memory)
+        codecs.getincrementaldecoder("utf-8")().decode(raw[:65536], final=False)
     except UnicodeDecodeError:
         if len(shape) != 2 or shape[0] * shape[1] * 4 != len(raw):
             raise ProjectorError("the tensor file is neither text nor float32 of the config's 2-D tensor_shape") \
                 from None
         mat = np.frombuffer(raw, dtype="<f4").reshape(shape)
         return mat[:max_points].astype(np.float64), shape[0]
-    lines = [line.rstrip("\r") for line in text.split("\n")]
-    lines = [line for line in lines if line]
-    if not lines:
+    first = raw[:raw.find(b"\n") if b"\n" in raw else len(raw)]
+    columns = first.count(b"\t") + 1
+    head, total = _head_lines(raw, min(max_points, max(1, MAX_VALUES // columns)))
+    if not head:
         return np.zeros((0, 0)), 0
     try:  # numpy's C parser: ~30% faster than float() per value on 20,000 x 784
-        mat = np.loadtxt(lines[:max_points], delimiter="\t", dtype=np.float64, ndmin=2, comments=None)
+        mat = np.loadtxt(head, delimiter="\t", dtype=np.float64, ndmin=2, comments=None)
     except ValueError as e:
         raise ProjectorError(f"the tensor file is not rows of tab-separated numbers ({str(e)[:120]})") from None
-    return mat, len(lines)
+    return mat, total
+
+
+def _head_lines(raw: bytes, n: int) -> tuple[list[str], int]:
+    """(the first `n` non-empty lines as text, the number of lines in all) without splitting the whole file:
+    empty lines in the head are skipped; every line after it counts (tensorboardX writes no empty lines)."""
+    parts = raw.split(b"\n", n)
+    rest = parts.pop() if len(parts) > n else b""
+    head = [line for line in (p.rstrip(b"\r").decode("utf-8", "replace") for p in parts) if line]
+    return head, len(head) + (rest.count(b"\n") + (not rest.endswith(b"\n")) if rest else 0)
 
 
 def pca(mat: np.ndarray, k: int = COMPONENTS) -> tuple[np.ndarray, np.ndarray]:
@@ -214,26 +244,25 @@ def pca(mat: np.ndarray, k: int = COMPONENTS) -> tuple[np.ndarray, np.ndarray]:
     return centered @ vt[:k].T, fractions
 
 
-def parse_metadata(raw: bytes) -> dict:
-    """{"columns", "rows"} of a metadata.tsv (TensorBoard's rule: a first line holding a tab is a header; a
-    single column is named "label")."""
-    text = raw.decode("utf-8", "replace")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
+def parse_metadata(raw: bytes, max_rows: int) -> dict:
+    """{"columns", "rows" (the first `max_rows`), "total"} of a metadata.tsv (TensorBoard's rule: a first line
+    holding a tab is a header; a single column is named "label"); only the head is split into strings."""
+    parts = raw.split(b"\n", max_rows + 1)
+    rest = parts.pop() if len(parts) > max_rows + 1 else b""
+    lines = [p.rstrip(b"\r").decode("utf-8", "replace") for p in parts]
+    if not rest and lines and lines[-1] == "":
         lines.pop()
-    lines = [line.rstrip("\r") for line in lines]
-    if lines and "\t" in lines[0]:
-        columns, rows = lines[0].split("\t"), lines[1:]
-    else:
-        columns, rows = ["label"], lines
-    return {"columns": columns, "rows": rows}
+    header = bool(lines) and "\t" in lines[0]
+    columns, rows = (lines[0].split("\t"), lines[1:]) if header else (["label"], lines)
+    extra = rest.count(b"\n") + (not rest.endswith(b"\n")) if rest else 0
+    return {"columns": columns, "rows": rows[:max_rows], "total": len(rows) + extra}
 
 
 def metadata_columns(parsed: dict, points: int, total: int) -> dict:
     """{"columns", "values": [[a column's value per point]]} for the first `points` of `total` points."""
     columns, rows = parsed["columns"], parsed["rows"]
-    if len(rows) != total:
-        raise ProjectorError(f"the metadata has {len(rows)} rows for {total} points")
+    if parsed["total"] != total:
+        raise ProjectorError(f"the metadata has {parsed['total']} rows for {total} points")
     values = [[] for _ in columns]
     for row in rows[:points]:
         cells = row.split("\t") if len(columns) > 1 else [row]
@@ -248,14 +277,31 @@ def is_active(provider) -> bool:
 
 def create_blueprint(provider) -> Blueprint:
     bp = Blueprint(NAME, __name__)
-    cache: OrderedDict = OrderedDict()
+    cache: OrderedDict = OrderedDict()  # projections and parsed configs, keyed by their files' versions
     lock = threading.Lock()
+    computing = threading.Lock()  # one projection at a time: each may take seconds and hundreds of MB
+
+    def cached(key, make):
+        with lock:
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+        value = make()
+        with lock:
+            cache[key] = value
+            while len(cache) > CACHE_SIZE:
+                cache.popitem(last=False)
+        return value
 
     def config_of(run: str) -> list[dict]:
-        try:
-            return read_config(provider, run)
-        except RunFileError as e:
-            raise ProjectorError(f"run {run!r}: {e}", e.status) from None
+        def read():
+            try:
+                return read_config(provider, run)
+            except RunFileError as e:
+                raise ProjectorError(f"run {run!r}: {e}", e.status) from None
+            except (ValueError, TypeError, RecursionError) as e:  # a config the parser did not foresee
+                raise ProjectorError(f"run {run!r}: {CONFIG_NAME} cannot be read ({e})") from None
+        return cached(("config", run, provider.run_file_version(run, CONFIG_NAME)), read)
 
     def embedding_of(run: str, name: str) -> dict:
         for entry in config_of(run):
@@ -273,42 +319,38 @@ def create_blueprint(provider) -> Blueprint:
 
     def projected(run: str, name: str) -> dict:
         entry = embedding_of(run, name)
-        paths = [entry["tensor_path"], entry["metadata_path"]]
-        key = (run, name, tuple(provider.run_file_version(run, p) if p else None for p in paths), MAX_POINTS,
-               entry["sprite"] is None)
-        with lock:
-            if key in cache:
-                cache.move_to_end(key)
-                return cache[key]
-        where = f"run {run!r}, tensor {name!r}"
-        try:
-            raw = provider.run_file(run, entry["tensor_path"], MAX_TENSOR_BYTES)
-            mat, total = parse_tensors(raw, entry["tensor_shape"], MAX_POINTS)
-            del raw
-            if mat.shape[0] == 0 or mat.shape[1] == 0:
-                raise ProjectorError("the tensor is empty")
-            if not np.all(np.isfinite(mat)):
-                raise ProjectorError("the tensor holds NaN or infinite values")
-            coords, fractions = pca(mat)
-            metadata = None
-            if entry["metadata_path"]:
-                parsed = parse_metadata(provider.run_file(run, entry["metadata_path"], MAX_METADATA_BYTES))
-                metadata = metadata_columns(parsed, mat.shape[0], total)
-        except RunFileError as e:
-            raise ProjectorError(f"{where}: {e}", e.status) from None
-        except np.linalg.LinAlgError as e:
-            raise ProjectorError(f"{where}: PCA failed ({e})") from None
-        sprite = entry["sprite"]
-        answer = {"run": run, "name": entry["name"], "total_points": total, "points": int(mat.shape[0]),
-                  "truncated": total > mat.shape[0], "max_points": MAX_POINTS, "dimensions": int(mat.shape[1]),
-                  "components": [float_list(coords[:, j].astype(np.float32)) for j in range(coords.shape[1])],
-                  "variance": [float(f) for f in fractions], "metadata": metadata,
-                  "sprite": None if sprite is None else {"single_image_dim": sprite["single_image_dim"]}}
-        with lock:
-            cache[key] = answer
-            while len(cache) > CACHE_SIZE:
-                cache.popitem(last=False)
-        return answer
+        paths = [CONFIG_NAME, entry["tensor_path"], entry["metadata_path"]]
+        key = ("pca", run, name, tuple(provider.run_file_version(run, p) if p else None for p in paths),
+               MAX_POINTS, MAX_VALUES)
+
+        def project() -> dict:
+            where = f"run {run!r}, tensor {name!r}"
+            with computing:
+                try:
+                    raw = provider.run_file(run, entry["tensor_path"], MAX_TENSOR_BYTES)
+                    mat, total = parse_tensors(raw, entry["tensor_shape"], MAX_POINTS)
+                    del raw
+                    if mat.shape[0] == 0 or mat.shape[1] == 0:
+                        raise ProjectorError("the tensor is empty")
+                    if not np.all(np.isfinite(mat)):
+                        raise ProjectorError("the tensor holds NaN or infinite values")
+                    coords, fractions = pca(mat)
+                    metadata = None
+                    if entry["metadata_path"]:
+                        raw = provider.run_file(run, entry["metadata_path"], MAX_METADATA_BYTES)
+                        metadata = metadata_columns(parse_metadata(raw, mat.shape[0]), mat.shape[0], total)
+                except RunFileError as e:
+                    raise ProjectorError(f"{where}: {e}", e.status) from None
+                except np.linalg.LinAlgError as e:
+                    raise ProjectorError(f"{where}: PCA failed ({e})") from None
+            sprite = entry["sprite"]
+            return {"run": run, "name": entry["name"], "total_points": total, "points": int(mat.shape[0]),
+                    "truncated": total > mat.shape[0], "max_points": MAX_POINTS, "dimensions": int(mat.shape[1]),
+                    "components": [float_list(coords[:, j].astype(np.float32)) for j in range(coords.shape[1])],
+                    "variance": [float(f) for f in fractions], "metadata": metadata,
+                    "sprite": None if sprite is None or sprite["single_image_dim"] is None
+                    else {"single_image_dim": sprite["single_image_dim"]}}
+        return cached(key, project)
 
     @bp.errorhandler(RunFileError)
     def _projector_error(e: RunFileError):

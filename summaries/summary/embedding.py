@@ -72,7 +72,6 @@ def sprite_pixels(label_img: np.ndarray) -> np.ndarray:
     if c == 1:
         pixels = np.repeat(pixels, 3, axis=1)
     per_row = min(n, int(math.ceil(math.sqrt(n * h * w) / w)))
-    rows = int(math.ceil(n / per_row))
     side = per_row * w
     if side > MAX_SPRITE:
         raise ValueError(f"add_embedding: the sprite would be {side} pixels a side; TensorBoard shows at most "
@@ -81,7 +80,6 @@ def sprite_pixels(label_img: np.ndarray) -> np.ndarray:
     for i in range(n):
         y, x = divmod(i, per_row)
         sprite[y * h:(y + 1) * h, x * w:(x + 1) * w] = pixels[i].transpose(1, 2, 0)
-    assert rows * h <= side
     return sprite
 
 
@@ -121,6 +119,8 @@ def write_embedding(run_dir: str, mat, metadata=None, label_img=None, global_ste
             raise ValueError(f"add_embedding: label_img must be NCHW with one image per point, got shape "
                              f"{label_img.shape} for {mat.shape[0]} points")
         sprite = encode_png(sprite_pixels(label_img))
+    if encode_tag(tag) in ("", ".", ".."):
+        raise ValueError(f"add_embedding: tag {tag!r} cannot name a directory of its own")
     sub = subdir(tag, step)
     path = os.path.join(run_dir, *sub.split("/"))
     if os.path.isdir(path):
