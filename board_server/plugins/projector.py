@@ -3,7 +3,8 @@ and its sprite image. Routes of our own (TensorBoard's send the raw tensor for i
 
 GET /runs -> {"runs": [{"run", "error": str|null, "embeddings": [{"name", "tensor_path", "metadata_path": str|null,
   "sprite": {"image_path", "single_image_dim": [w, h]|null}|null, "error": str|null}]}]}: every run whose directory
-  holds a projector_config.pbtxt, in run order. A config that cannot be read or parsed gives the run an error
+  holds a projector_config.pbtxt (TensorBoard's ProjectorConfig in text format: summaries/proto/projector.proto,
+  parsed by protobuf's text_format), in run order. A config that cannot be read or parsed gives the run an error
   and no embeddings; an entry whose tensor lives in a TensorFlow checkpoint (no tensor_path) is listed with an
   error (reading checkpoints needs TensorFlow).
 GET /pca?run=R&name=N -> {"run", "name", "total_points", "points", "truncated", "max_points", "dimensions",
@@ -24,15 +25,16 @@ from __future__ import annotations
 
 import codecs
 import os
-import re
 import threading
 from collections import OrderedDict
 
 import numpy as np
 from flask import Blueprint, Response, request
+from google.protobuf import text_format
 
 from board_server.data.run_files import RunFileError
 from board_server.jsonutil import float_list, json_error, json_response
+from summaries.proto import projector_pb2
 from summaries.summary.embedding import CONFIG_NAME, MAX_SPRITE
 
 NAME = "projector"
@@ -43,7 +45,6 @@ MAX_METADATA_BYTES = 64 << 20
 MAX_SPRITE_BYTES = 64 << 20
 MAX_POINTS = 20_000
 MAX_VALUES = 10_000_000  # numbers a projection reads (rows x columns): bounds memory and the SVD's time
-MAX_DEPTH = 32  # nesting of the config's messages
 COMPONENTS = 3
 CACHE_SIZE = 8
 
@@ -52,137 +53,25 @@ class ProjectorError(RunFileError):
     """A failure the page is told about (a 4xx answer): a file that cannot be read or parsed."""
 
 
-# -- projector_config.pbtxt (protobuf text format, read by hand: no TensorBoard dependency) -------------------
+# -- projector_config.pbtxt ---------------------------------------------------------------------------------------
 
-_TOKEN = re.compile(r"""\s+|\#[^\n]*|(?P<str>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|(?P<punct>[{}<>:;,\[\]])"""
-                    r"""|(?P<word>[-+.\w]+)""")
-_ESCAPE = re.compile(rb"""\\(?:([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|(.))""", re.S)
-_SIMPLE = {b"n": b"\n", b"t": b"\t", b"r": b"\r", b"a": b"\a", b"b": b"\b", b"f": b"\f", b"v": b"\v"}
-
-
-def _unescape(body: str) -> str:
-    def one(m):
-        if m.group(1):
-            return bytes([int(m.group(1), 8) & 0xFF])
-        if m.group(2):
-            return bytes([int(m.group(2), 16)])
-        return _SIMPLE.get(m.group(3), m.group(3))
-    return _ESCAPE.sub(one, body.encode("utf-8")).decode("utf-8", "replace")
-
-
-def _tokens(text: str) -> list[tuple[str, str]]:
-    out, pos = [], 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None:
-            raise ProjectorError(f"unexpected {text[pos:pos + 20]!r} at offset {pos}")
-        pos = m.end()
-        if m.lastgroup:
-            out.append((m.lastgroup, m.group(m.lastgroup)))
-    return out
-
-
-def parse_text_proto(text: str) -> dict:
-    """A text-format message as {field: [value, ...]}: nested messages as dicts, strings unescaped (adjacent
-    literals joined), other scalars as their text."""
-    tokens = _tokens(text)
-    pos = 0
-
-    def message(closer: str | None, depth: int = 0) -> dict:
-        nonlocal pos
-        if depth > MAX_DEPTH:
-            raise ProjectorError(f"messages nested deeper than {MAX_DEPTH}")
-        fields: dict[str, list] = {}
-        while True:
-            if pos >= len(tokens):
-                if closer is None:
-                    return fields
-                raise ProjectorError(f"missing {closer!r} at the end")
-            kind, value = tokens[pos]
-            if kind == "punct" and value == closer:
-                pos += 1
-                return fields
-            if kind == "punct" and value in ";,":
-                pos += 1
-                continue
-            if kind != "word":
-                raise ProjectorError(f"expected a field name, found {value!r}")
-            pos += 1
-            if pos < len(tokens) and tokens[pos] == ("punct", ":"):
-                pos += 1
-            if pos >= len(tokens):
-                raise ProjectorError(f"field {value!r} has no value")
-            fields.setdefault(value, []).extend(field_values(depth))
-
-    def field_values(depth: int) -> list:
-        nonlocal pos
-        kind, value = tokens[pos]
-        if kind == "punct" and value in "{<":
-            pos += 1
-            return [message("}" if value == "{" else ">", depth + 1)]
-        if kind == "punct" and value == "[":
-            pos += 1
-            items = []
-            while pos < len(tokens) and tokens[pos] != ("punct", "]"):
-                if tokens[pos] == ("punct", ","):
-                    pos += 1
-                    continue
-                if tokens[pos][0] == "punct" and tokens[pos][1] in "[{<":
-                    raise ProjectorError("a list may hold only plain values")
-                items.extend(field_values(depth))
-            pos += 1
-            return items
-        if kind == "str":
-            parts = []
-            while pos < len(tokens) and tokens[pos][0] == "str":
-                parts.append(_unescape(tokens[pos][1][1:-1]))
-                pos += 1
-            return ["".join(parts)]
-        if kind == "word":
-            pos += 1
-            return [value]
-        raise ProjectorError(f"unexpected {value!r}")
-
-    return message(None)
-
-
-def _first(fields: dict, name: str, default=None):
-    values = fields.get(name)
-    return values[-1] if values else default
-
-
-def _text(fields: dict, name: str) -> str:
-    """A scalar field's last value as text ("" when absent or when it is a message, not a value)."""
-    value = _first(fields, name, "")
-    return value if isinstance(value, str) else ""
-
-
-def _numbers(fields: dict, name: str) -> list[int]:
-    return [int(d) for d in fields.get(name, []) if isinstance(d, str) and d.isascii() and d.isdecimal()]
-
-
-def embeddings_of(config: dict) -> list[dict]:
+def embeddings_of(config: projector_pb2.ProjectorConfig) -> list[dict]:
     """The config's embeddings as the listing gives them (names as TensorBoard normalizes them)."""
     out = []
-    for entry in config.get("embeddings", []):
-        if not isinstance(entry, dict):
-            continue
-        tensor_path = _text(entry, "tensor_path")
-        name = _text(entry, "tensor_name") or os.path.basename(tensor_path)
+    for entry in config.embeddings:
+        name = entry.tensor_name or os.path.basename(entry.tensor_path)
         if name.endswith(":0"):
             name = name[:-2]
-        sprite = _first(entry, "sprite")
         sprite_info = None
-        if isinstance(sprite, dict) and _text(sprite, "image_path"):
-            dims = _numbers(sprite, "single_image_dim")[:2]
-            sprite_info = {"image_path": _text(sprite, "image_path"),  # no thumbnails without a sane size
+        if entry.HasField("sprite") and entry.sprite.image_path:
+            dims = list(entry.sprite.single_image_dim)[:2]
+            sprite_info = {"image_path": entry.sprite.image_path,  # no thumbnails without a sane size
                            "single_image_dim": dims if len(dims) == 2 and all(1 <= d <= MAX_SPRITE for d in dims)
                            else None}
-        shape = _numbers(entry, "tensor_shape")
-        out.append({"name": name, "tensor_path": tensor_path or None,
-                    "metadata_path": _text(entry, "metadata_path") or None, "sprite": sprite_info,
-                    "tensor_shape": shape,
-                    "error": None if tensor_path else "the tensor is in a TensorFlow checkpoint, which is not read"})
+        out.append({"name": name, "tensor_path": entry.tensor_path or None,
+                    "metadata_path": entry.metadata_path or None, "sprite": sprite_info,
+                    "tensor_shape": list(entry.tensor_shape),
+                    "error": None if entry.tensor_path else "the tensor is in a TensorFlow checkpoint, which is not read"})
     return out
 
 
@@ -193,10 +82,14 @@ def _canonical(name: str) -> str:
 def read_config(provider, run: str) -> list[dict]:
     raw = provider.run_file(run, CONFIG_NAME, MAX_CONFIG_BYTES)
     try:
-        text = raw.decode("utf-8")
+        config = text_format.Parse(raw.decode("utf-8"), projector_pb2.ProjectorConfig(), allow_unknown_field=True)
     except UnicodeDecodeError:
         raise ProjectorError(f"{CONFIG_NAME} is not UTF-8 text") from None
-    return embeddings_of(parse_text_proto(text))
+    except text_format.ParseError as e:
+        raise ProjectorError(f"{CONFIG_NAME} is not a projector config ({e})") from None
+    except RecursionError:  # unknown fields nested thousands deep
+        raise ProjectorError(f"{CONFIG_NAME} is not a projector config (nested too deep)") from None
+    return embeddings_of(config)
 
 
 # -- tensors, metadata, PCA ------------------------------------------------------------------------------------
@@ -299,8 +192,6 @@ def create_blueprint(provider) -> Blueprint:
                 return read_config(provider, run)
             except RunFileError as e:
                 raise ProjectorError(f"run {run!r}: {e}", e.status) from None
-            except (ValueError, TypeError, RecursionError) as e:  # a config the parser did not foresee
-                raise ProjectorError(f"run {run!r}: {CONFIG_NAME} cannot be read ({e})") from None
         return cached(("config", run, provider.run_file_version(run, CONFIG_NAME)), read)
 
     def embedding_of(run: str, name: str) -> dict:
