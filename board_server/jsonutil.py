@@ -89,7 +89,10 @@ def series_rows(wall_times: np.ndarray, steps: np.ndarray, values: np.ndarray) -
     return fast if fast is not None else _rows_from_lists(wall_times, steps, values)
 
 
-def series_rows_chunks(wall_times: np.ndarray, steps: np.ndarray, values: np.ndarray, chunk: int = 4096):
+STREAM_CHUNK = 4096  # points encoded at a time: a 2M-point series never sits in memory as Python objects
+
+
+def series_rows_chunks(wall_times: np.ndarray, steps: np.ndarray, values: np.ndarray, chunk: int = STREAM_CHUNK):
     """`series_rows` a chunk of points at a time: a 2M-point series never sits in memory as one text."""
     yield b"["
     for start in range(0, steps.size, chunk):

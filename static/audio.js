@@ -3,7 +3,7 @@
 // reads them from the event file on demand. A clip that is playing is never swapped for a newer
 // step by a reload; the slider follows the latest step only while the listener is not playing.
 import {el} from './util.js';
-import {cardFrame, mountRunTagCards} from './tagcards.js';
+import {blobSliders, cardFrame, mountRunTagCards} from './tagcards.js';
 
 export async function mount(container, ctx) {
   const frame = mountRunTagCards(container, ctx, {tagsRoute: 'data/plugin/audio/tags', noun: 'audio',
@@ -15,23 +15,17 @@ function makeCard(ctx, run, tag, info) {
   const samples = Math.max(1, info.samples || 1);
   const audio = el('audio', {class: 'audio-player', controls: true, preload: 'metadata',
     'aria-label': `${tag} (${run})`});
-  const stepLabel = el('span', {class: 'step-label'});
-  const wallLabel = el('span', {class: 'wall-label'});
   const label = el('div', {class: 'audio-label', hidden: true});
-  const stepSlider = el('input', {type: 'range', min: '0', max: '0', step: '1', value: '0', class: 'step-slider',
-    'aria-label': 'Step'});
-  const sampleSlider = el('input', {type: 'range', min: '0', max: String(samples - 1), step: '1', value: '0',
-    class: 'sample-slider', 'aria-label': 'Sample'});
-  const sampleLabel = el('span', {class: 'sample-label', text: `sample 1 of ${samples}`});
-  const node = cardFrame(ctx, run, tag,
-    el('div', {class: 'audio-controls'}, stepLabel, wallLabel, stepSlider),
-    samples > 1 ? el('div', {class: 'audio-controls'}, sampleLabel, sampleSlider) : null,
-    el('div', {class: 'audio-frame'}, audio), label);
+  const sliders = blobSliders(samples, 'audio-controls', show, () => card.load().catch((e) => {
+    card.error.textContent = `Could not load: ${e.message}`;
+  }));
+  const {stepLabel, wallLabel} = sliders;
+  const node = cardFrame(ctx, run, tag, ...sliders.rows, el('div', {class: 'audio-frame'}, audio), label);
   node.classList.add('audio-card');
-  const card = {node, audio, points: [], followLatest: true};
+  const card = {node, audio};
 
   function show() {
-    const p = card.points[Number(stepSlider.value)];
+    const p = sliders.point();
     if (!p) {
       audio.removeAttribute('src');
       stepLabel.textContent = 'no clip for this sample';
@@ -50,22 +44,9 @@ function makeCard(ctx, run, tag, info) {
   let loads = 0;
   card.load = async () => {
     const mine = ++loads;
-    const points = await ctx.api(ctx.url('data/plugin/audio/audio', {run, tag, sample: sampleSlider.value}));
+    const points = await ctx.api(ctx.url('data/plugin/audio/audio', {run, tag, sample: sliders.sample()}));
     if (mine !== loads) return; // a newer load (another sample) has started: its answer wins
-    card.points = points;
-    const last = Math.max(0, card.points.length - 1);
-    stepSlider.max = String(last);
-    stepSlider.disabled = card.points.length < 2;
-    if ((card.followLatest && audio.paused) || Number(stepSlider.value) > last) stepSlider.value = String(last);
-    show();
+    sliders.setPoints(points, audio.paused);  // a clip that is playing is not swapped for a newer step
   };
-  stepSlider.addEventListener('input', () => {
-    card.followLatest = Number(stepSlider.value) === card.points.length - 1;
-    show();
-  });
-  sampleSlider.addEventListener('input', () => {
-    sampleLabel.textContent = `sample ${Number(sampleSlider.value) + 1} of ${samples}`;
-    card.load().catch((e) => { card.error.textContent = `Could not load: ${e.message}`; });
-  });
   return card;
 }

@@ -6,8 +6,8 @@
 // upper per run. Charts load when scrolled into view and refresh on reload. Names reach the page as text only.
 import {AXIS_MODES, PLOT_CONFIG, baseLayout, plotlyText, withAlpha, xAxisLayout, xValues as seriesX}
   from './plotting.js';
-import {debounce, decodeFloats, el, finite, formatNumber, keep, lazyCards, radios, restored, smoothingInputs, svg}
-  from './util.js';
+import {debounce, decodeFloats, el, finite, formatNumber, groupHeader, keep, lazyCards, radios, restored,
+  smoothingInputs, svg} from './util.js';
 
 const POINTS = 1000;
 const DASHES = ['solid', 'dash', 'dot', 'dashdot', 'longdash', 'longdashdot'];
@@ -58,9 +58,7 @@ export async function mount(container, ctx) {
     const title = category.title;
     const charts = category.chart || [];
     const open = openByTitle.has(title) ? openByTitle.get(title) : !category.closed;
-    const header = el('button', {class: 'group-header', 'aria-expanded': String(open)},
-      el('span', {class: 'chevron', text: open ? '▾' : '▸'}), el('span', {class: 'group-name', text: title}),
-      el('span', {class: 'count', text: String(charts.length)}));
+    const header = groupHeader(title, charts.length, open);
     const node = el('section', {class: 'group cs-category', dataset: {category: title, open: String(open)}}, header);
     const grid = el('div', {class: 'cards', hidden: !open});
     if (open) grid.append(...charts.map((chart) => cardFor(node, title, chart).node));

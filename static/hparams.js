@@ -205,7 +205,6 @@ export async function mount(container, ctx) {
 
   /** Parallel coordinates in SVG: WebGL charts (plotly's parcoords) cannot run under the page's CSP. */
   function drawParcoords() {
-    if (settings.view !== 'parallel coordinates' || !ctx.isActive()) return;
     const cols = shown();
     const list = visibleSessions();
     parcoords.replaceChildren();
@@ -308,12 +307,12 @@ export async function mount(container, ctx) {
   }
 
   function drawChart() {
+    if (!ctx.isActive()) return;
     if (settings.view === 'parallel coordinates') drawParcoords();
     else if (settings.view === 'scatter plot matrix') drawScatter();
   }
 
   function drawScatter() {
-    if (settings.view !== 'scatter plot matrix' || !ctx.isActive()) return;
     drawScatterMatrix({host: scatter, note: scatterNote, tooltip: ctx.tooltip, columns: shown(),
       sessions: visibleSessions(), total: sessions.length, valueOf: cellValue,
       textOf: (session, column) => cellText(cellValue(session, column), column)});

@@ -3,7 +3,7 @@
 // event file on demand. Small images (digits) are scaled up without smoothing; large ones fit the
 // card; a click toggles full size. Brightness and contrast apply to every image.
 import {el} from './util.js';
-import {cardFrame, mountRunTagCards} from './tagcards.js';
+import {blobSliders, cardFrame, mountRunTagCards} from './tagcards.js';
 
 const settings = {brightness: 1, contrast: 1};
 const SMALL = 128; // images at most this wide are scaled up, pixelated
@@ -40,23 +40,14 @@ function makeCard(ctx, run, tag, info) {
   const samples = Math.max(1, info.samples || 1);
   const img = el('img', {class: 'image', alt: `${tag} (${run})`});
   img.style.filter = filterCss();
-  const stepLabel = el('span', {class: 'step-label'});
-  const wallLabel = el('span', {class: 'wall-label'});
-  const stepSlider = el('input', {type: 'range', min: '0', max: '0', step: '1', value: '0', class: 'step-slider',
-    'aria-label': 'Step'});
-  const sampleSlider = el('input', {type: 'range', min: '0', max: String(samples - 1), step: '1', value: '0',
-    class: 'sample-slider', 'aria-label': 'Sample'});
-  const sampleLabel = el('span', {class: 'sample-label', text: `sample 1 of ${samples}`});
-  const frameNode = el('div', {class: 'image-frame'}, img);
-  const node = cardFrame(ctx, run, tag,
-    el('div', {class: 'image-controls'}, stepLabel, wallLabel, stepSlider),
-    samples > 1 ? el('div', {class: 'image-controls'}, sampleLabel, sampleSlider) : null, frameNode);
+  const sliders = blobSliders(samples, 'image-controls', show, () => card.load().catch(() => {}));
+  const {stepLabel, wallLabel} = sliders;
+  const node = cardFrame(ctx, run, tag, ...sliders.rows, el('div', {class: 'image-frame'}, img));
   node.classList.add('image-card');
-  const card = {node, img, points: [], followLatest: true};
+  const card = {node, img};
 
   function show() {
-    const i = Number(stepSlider.value);
-    const p = card.points[i];
+    const p = sliders.point();
     if (!p) { img.removeAttribute('src'); stepLabel.textContent = 'no image at this sample'; return; }
     stepLabel.textContent = `step ${p.step}`;
     wallLabel.textContent = new Date(p.wall_time * 1000).toLocaleString();
@@ -69,22 +60,8 @@ function makeCard(ctx, run, tag, info) {
   }
 
   card.load = async () => {
-    const sample = Number(sampleSlider.value);
-    card.points = await ctx.api(ctx.url('data/plugin/images/images', {run, tag, sample}));
-    const last = Math.max(0, card.points.length - 1);
-    stepSlider.max = String(last);
-    stepSlider.disabled = card.points.length < 2;
-    if (card.followLatest || Number(stepSlider.value) > last) stepSlider.value = String(last);
-    show();
+    sliders.setPoints(await ctx.api(ctx.url('data/plugin/images/images', {run, tag, sample: sliders.sample()})));
   };
-  stepSlider.addEventListener('input', () => {
-    card.followLatest = Number(stepSlider.value) === card.points.length - 1;
-    show();
-  });
-  sampleSlider.addEventListener('input', () => {
-    sampleLabel.textContent = `sample ${Number(sampleSlider.value) + 1} of ${samples}`;
-    card.load().catch(() => {});
-  });
   img.addEventListener('click', () => node.classList.toggle('full-size'));
   return card;
 }

@@ -72,3 +72,45 @@ export function cardFrame(ctx, run, tag, ...body) {
     el('div', {class: 'card-header'}, el('span', {class: 'card-title', title: tag, text: tag})),
     el('div', {class: 'card-run'}, swatch, el('span', {class: 'run-name', title: run, text: run})), ...body);
 }
+
+/**
+ * The step and sample sliders of a card of blobs (images, audio): rows of controls (step and wall time, the
+ * step slider; a sample slider when a step holds several), the point the step slider is on, and `setPoints`
+ * for a (re)load. The step slider follows the latest step until the user moves it back; a load may be told
+ * not to jump (a clip that is playing). `show()` after every change; `reloadSample()` when the sample moves.
+ */
+export function blobSliders(samples, rowClass, show, reloadSample) {
+  const stepLabel = el('span', {class: 'step-label'});
+  const wallLabel = el('span', {class: 'wall-label'});
+  const step = el('input', {type: 'range', min: '0', max: '0', step: '1', value: '0', class: 'step-slider',
+    'aria-label': 'Step'});
+  const sample = el('input', {type: 'range', min: '0', max: String(samples - 1), step: '1', value: '0',
+    class: 'sample-slider', 'aria-label': 'Sample'});
+  const sampleLabel = el('span', {class: 'sample-label', text: `sample 1 of ${samples}`});
+  let points = [];
+  let followLatest = true;
+  step.addEventListener('input', () => {
+    followLatest = Number(step.value) === points.length - 1;
+    show();
+  });
+  sample.addEventListener('input', () => {
+    sampleLabel.textContent = `sample ${Number(sample.value) + 1} of ${samples}`;
+    reloadSample();
+  });
+  return {
+    rows: [el('div', {class: rowClass}, stepLabel, wallLabel, step),
+      samples > 1 ? el('div', {class: rowClass}, sampleLabel, sample) : null],
+    stepLabel,
+    wallLabel,
+    sample: () => Number(sample.value),
+    point: () => points[Number(step.value)],
+    setPoints(next, mayJump = true) {
+      points = next;
+      const last = Math.max(0, points.length - 1);
+      step.max = String(last);
+      step.disabled = points.length < 2;
+      if ((followLatest && mayJump) || Number(step.value) > last) step.value = String(last);
+      show();
+    },
+  };
+}

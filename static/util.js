@@ -83,6 +83,13 @@ export function groupTags(tags) {
   return groups;
 }
 
+/** The collapsible header of a group of cards: a chevron, the group's name (as text) and how many it holds. */
+export function groupHeader(name, count, open) {
+  return el('button', {class: 'group-header', 'aria-expanded': String(open)},
+    el('span', {class: 'chevron', text: open ? '▾' : '▸'}), el('span', {class: 'group-name', text: name}),
+    el('span', {class: 'count', text: String(count)}));
+}
+
 /**
  * Collapsible sections for `groups` (from groupTags), as every tag dashboard shows them: the first three
  * open until the user opens or closes one, all open while a filter is typed. `entries(tags)` lists what a
@@ -93,9 +100,7 @@ export function groupSections(groups, openGroups, filtering, rerender, entries, 
   return [...groups].map(([group, tags]) => {
     const items = entries(tags);
     const open = openGroups.has(group) || filtering;
-    const header = el('button', {class: 'group-header', 'aria-expanded': String(open)},
-      el('span', {class: 'chevron', text: open ? '▾' : '▸'}), el('span', {class: 'group-name', text: group}),
-      el('span', {class: 'count', text: String(items.length)}));
+    const header = groupHeader(group, items.length, open);
     header.addEventListener('click', () => {
       if (openGroups.has(group)) openGroups.delete(group); else openGroups.add(group);
       rerender();

@@ -14,7 +14,7 @@ GET /pca?run=R&name=N -> {"run", "name", "total_points", "points", "truncated", 
   when rows x columns would pass MAX_VALUES; `truncated` says a cap was hit; one projection at a time)
   centered and projected on their first principal axes (numpy's SVD), metadata read as TensorBoard reads it
   (a first line with a tab is the header; one column is "label").
-GET /sprite?run=R&name=N -> the sprite image's bytes (image/png or image/jpeg).
+GET /sprite?run=R&name=N -> the sprite image's bytes (its type from its first bytes, as the images route).
 
 Files are read through the data layer (`provider.run_file`: only inside the run's directory, by the relative
 paths the config names; absolute paths, `..`, symlinks and non-regular files refused; TensorBoard refuses paths
@@ -26,7 +26,6 @@ from __future__ import annotations
 import codecs
 import os
 import threading
-from collections import OrderedDict
 
 import numpy as np
 from flask import Blueprint, Response, request
@@ -34,6 +33,8 @@ from google.protobuf import text_format
 
 from board_server.data.run_files import RunFileError
 from board_server.jsonutil import float_list, json_error, json_response
+from board_server.plugins.common import IdentityLRU
+from board_server.plugins.images import sniff_image_type
 from summaries.proto import projector_pb2
 from summaries.summary.embedding import CONFIG_NAME, MAX_SPRITE
 
@@ -47,6 +48,7 @@ MAX_POINTS = 20_000
 MAX_VALUES = 10_000_000  # numbers a projection reads (rows x columns): bounds memory and the SVD's time
 COMPONENTS = 3
 CACHE_SIZE = 8
+CHECKPOINT_ONLY = "the tensor is in a TensorFlow checkpoint, which is not read"
 
 
 class ProjectorError(RunFileError):
@@ -71,7 +73,7 @@ def embeddings_of(config: projector_pb2.ProjectorConfig) -> list[dict]:
         out.append({"name": name, "tensor_path": entry.tensor_path or None,
                     "metadata_path": entry.metadata_path or None, "sprite": sprite_info,
                     "tensor_shape": list(entry.tensor_shape),
-                    "error": None if entry.tensor_path else "the tensor is in a TensorFlow checkpoint, which is not read"})
+                    "error": None if entry.tensor_path else CHECKPOINT_ONLY})
     return out
 
 
@@ -107,7 +109,9 @@ def parse_tensors(raw: bytes, shape: list[int], max_points: int) -> tuple[np.nda
         return mat[:max_points].astype(np.float64), shape[0]
     first = raw[:raw.find(b"\n") if b"\n" in raw else len(raw)]
     columns = first.count(b"\t") + 1
-    head, total = _head_lines(raw, min(max_points, max(1, MAX_VALUES // columns)))
+    parts, following = _head(raw, min(max_points, max(1, MAX_VALUES // columns)))
+    head = [line for line in (p.rstrip(b"\r").decode("utf-8", "replace") for p in parts) if line]
+    total = len(head) + following  # empty lines in the head are skipped (tensorboardX writes none)
     if not head:
         return np.zeros((0, 0)), 0
     try:  # numpy's C parser: ~30% faster than float() per value on 20,000 x 784
@@ -117,13 +121,12 @@ def parse_tensors(raw: bytes, shape: list[int], max_points: int) -> tuple[np.nda
     return mat, total
 
 
-def _head_lines(raw: bytes, n: int) -> tuple[list[str], int]:
-    """(the first `n` non-empty lines as text, the number of lines in all) without splitting the whole file:
-    empty lines in the head are skipped; every line after it counts (tensorboardX writes no empty lines)."""
+def _head(raw: bytes, n: int) -> tuple[list[bytes], int]:
+    """The first `n` lines of a file (the last may be the empty rest after a final newline) and how many lines
+    follow them, splitting no further: a 512 MB file of short lines must not become millions of strings."""
     parts = raw.split(b"\n", n)
     rest = parts.pop() if len(parts) > n else b""
-    head = [line for line in (p.rstrip(b"\r").decode("utf-8", "replace") for p in parts) if line]
-    return head, len(head) + (rest.count(b"\n") + (not rest.endswith(b"\n")) if rest else 0)
+    return parts, (rest.count(b"\n") + (not rest.endswith(b"\n")) if rest else 0)
 
 
 def pca(mat: np.ndarray, k: int = COMPONENTS) -> tuple[np.ndarray, np.ndarray]:
@@ -140,15 +143,13 @@ def pca(mat: np.ndarray, k: int = COMPONENTS) -> tuple[np.ndarray, np.ndarray]:
 def parse_metadata(raw: bytes, max_rows: int) -> dict:
     """{"columns", "rows" (the first `max_rows`), "total"} of a metadata.tsv (TensorBoard's rule: a first line
     holding a tab is a header; a single column is named "label"); only the head is split into strings."""
-    parts = raw.split(b"\n", max_rows + 1)
-    rest = parts.pop() if len(parts) > max_rows + 1 else b""
+    parts, following = _head(raw, max_rows + 1)
     lines = [p.rstrip(b"\r").decode("utf-8", "replace") for p in parts]
-    if not rest and lines and lines[-1] == "":
+    if not following and lines and lines[-1] == "":
         lines.pop()
     header = bool(lines) and "\t" in lines[0]
     columns, rows = (lines[0].split("\t"), lines[1:]) if header else (["label"], lines)
-    extra = rest.count(b"\n") + (not rest.endswith(b"\n")) if rest else 0
-    return {"columns": columns, "rows": rows[:max_rows], "total": len(rows) + extra}
+    return {"columns": columns, "rows": rows[:max_rows], "total": len(rows) + following}
 
 
 def metadata_columns(parsed: dict, points: int, total: int) -> dict:
@@ -170,21 +171,12 @@ def is_active(provider) -> bool:
 
 def create_blueprint(provider) -> Blueprint:
     bp = Blueprint(NAME, __name__)
-    cache: OrderedDict = OrderedDict()  # projections and parsed configs, keyed by their files' versions
-    lock = threading.Lock()
+    cache = IdentityLRU(CACHE_SIZE)  # projections and parsed configs; their keys hold their files' versions
     computing = threading.Lock()  # one projection at a time: each may take seconds and hundreds of MB
 
     def cached(key, make):
-        with lock:
-            if key in cache:
-                cache.move_to_end(key)
-                return cache[key]
-        value = make()
-        with lock:
-            cache[key] = value
-            while len(cache) > CACHE_SIZE:
-                cache.popitem(last=False)
-        return value
+        hit = cache.get(key, ())
+        return hit if hit is not None else cache.put(key, (), make())
 
     def config_of(run: str) -> list[dict]:
         def read():
@@ -275,12 +267,9 @@ def create_blueprint(provider) -> Blueprint:
             data = provider.run_file(run, entry["sprite"]["image_path"], MAX_SPRITE_BYTES)
         except RunFileError as e:
             raise ProjectorError(f"run {run!r}, tensor {name!r}: {e}", e.status) from None
-        if data.startswith(b"\x89PNG\r\n\x1a\n"):
-            mimetype = "image/png"
-        elif data.startswith(b"\xff\xd8\xff"):
-            mimetype = "image/jpeg"
-        else:
-            raise ProjectorError(f"run {run!r}, tensor {name!r}: the sprite is neither PNG nor JPEG")
+        mimetype = sniff_image_type(data)
+        if not mimetype.startswith("image/"):
+            raise ProjectorError(f"run {run!r}, tensor {name!r}: the sprite is not an image")
         return Response(data, mimetype=mimetype)
 
     return bp

@@ -12,7 +12,8 @@ import io
 import numpy as np
 from flask import Blueprint, Response, request
 
-from board_server.jsonutil import csv_rows, json_error, json_response, series_rows, series_rows_chunks
+from board_server.jsonutil import (STREAM_CHUNK, csv_rows, json_error, json_response, series_rows,
+                                   series_rows_chunks)
 from board_server.plugins.common import IdentityLRU, run_and_tag, tag_listing
 from board_server.plugins.series import batch_params, drawn
 
@@ -20,7 +21,6 @@ NAME = "scalars"
 TAB_NAME = "Scalars"
 MAX_BATCH = 500  # series per batch request
 DRAWN_CACHE = 1024  # batch results kept (each ~1,000 points)
-STREAM_CHUNK = 4096  # points encoded at a time: a 2M-point series never sits in memory as Python objects
 STREAM_MIN = 50_000  # longer series are streamed chunk by chunk; shorter ones sent in one piece
 
 
@@ -63,8 +63,7 @@ def create_blueprint(provider) -> Blueprint:
                             headers={"Content-Disposition": "attachment; filename=scalars.csv"})
         if series.steps.size <= STREAM_MIN:  # one write: lowest latency for the common case
             return Response(series_rows(series.wall_times, series.steps, series.values), mimetype="application/json")
-        return Response(series_rows_chunks(series.wall_times, series.steps, series.values, STREAM_CHUNK),
-                        mimetype="application/json")
+        return Response(series_rows_chunks(series.wall_times, series.steps, series.values), mimetype="application/json")
 
     @bp.route("/batch", methods=["POST"])
     def batch():

@@ -18,7 +18,7 @@ from summaries.summary.tf1_buckets import tf1_histogram
 from summaries.summary.png import encode_png
 
 __all__ = ["scalar", "histogram", "histogram_from_bins", "image", "text", "audio", "to_numpy", "scalar_value",
-           "float_image_to_uint8", "pr_curve", "pr_curve_raw"]
+           "float_image_to_uint8", "pr_curve", "pr_curve_raw", "histogram_raw", "draw_boxes"]
 
 
 def to_numpy(value) -> np.ndarray:
@@ -262,8 +262,6 @@ def pr_curve_raw(tag: str, tp, fp, tn, fn, precision, recall, num_thresholds: in
     return _pr_summary(tag, np.stack([r.astype(np.float64) for r in rows]))
 
 
-__all__ += ["histogram_raw"]
-
 
 def histogram_raw(tag: str, min, max, num, sum, sum_squares, bucket_limits, bucket_counts) -> Summary:
     """A HistogramProto from statistics computed elsewhere (tensorboardX's `histogram_raw`).
@@ -282,10 +280,7 @@ def histogram_raw(tag: str, min, max, num, sum, sum_squares, bucket_limits, buck
     return Summary(value=[Summary.Value(tag=tag, histo=histo)])
 
 
-__all__ += ["draw_boxes"]
-
-BOX_COLOR = (255, 0, 0, 255)  # tensorboardX draws its boxes in PIL's 'Red'
-BOX_THICKNESS = 2  # ... with lines 2 pixels wide
+BOX_COLOR = (255, 0, 0, 255)  # tensorboardX draws its boxes in PIL's 'Red', with lines 2 pixels wide
 LABEL_TAB = (10, 5)  # label tab: height, width per character (no font here, so no text in it)
 
 

@@ -305,9 +305,9 @@ class SummaryWriter:
         """Points for the Projector: `mat` (N, D) rows, optional labels (one per point, or rows of columns
         named by `metadata_header`) and square NCHW `label_img` tiled into a sprite. Written as tensorboardX
         writes them (see summaries.summary.embedding): files beside the event files, not events."""
-        embedding.write_embedding(self.logdir, builders.to_numpy(mat), metadata,
-                        None if label_img is None else builders.to_numpy(label_img), global_step, tag,
-                        metadata_header)
+        images = None if label_img is None else builders.to_numpy(label_img)
+        embedding.write_embedding(self.logdir, builders.to_numpy(mat), metadata, images, global_step, tag,
+                                  metadata_header)
 
     def add_graph(self, model, input_to_model=None, verbose: bool = False, **_ignored) -> None:
         """A GraphDef (proto or bytes) or a Graph with `as_graph_def()`, e.g. our engine's `sess.graph`."""
